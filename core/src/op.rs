@@ -1,0 +1,156 @@
+//! The lazy operation every native call produces: nothing runs until it is awaited or
+//! settled, and it runs at most once; later awaits get the same outcome back.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::oneshot;
+
+use crate::error::{Code, Error};
+use crate::value::{Outcome, Value};
+
+/// Native op futures being polled right now, process-wide. Tests read it to prove that
+/// cancellation really drops the Rust future (and with it any socket it holds).
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// The most native op futures seen running at once since the last `reset_peak`.
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// `(running, peak)`: native op futures alive now, and the most alive at once since the
+/// last reset. Public in both languages: a leak or a broken limit shows up here.
+pub fn stats() -> (usize, usize) {
+    (RUNNING.load(Ordering::SeqCst), PEAK.load(Ordering::SeqCst))
+}
+
+/// Starts a new peak measurement from what runs now.
+pub fn reset_peak() {
+    PEAK.store(RUNNING.load(Ordering::SeqCst), Ordering::SeqCst);
+}
+
+enum State {
+    /// Not started; the boxed future has not been polled.
+    Ready(BoxFuture<'static, Outcome>),
+    /// Started by one awaiter; the others wait for its outcome.
+    Running(Vec<oneshot::Sender<Outcome>>),
+    Done(Outcome),
+}
+
+/// A handle to one lazy op; clones share it.
+#[derive(Clone)]
+pub struct Op(Arc<Mutex<State>>);
+
+impl Op {
+    pub fn new(fut: impl Future<Output = Outcome> + Send + 'static) -> Self {
+        Op(Arc::new(Mutex::new(State::Ready(Box::pin(fut)))))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs the op, or joins the run under way, or returns the outcome it already has.
+    /// Dropping the first runner drops the op's future: the op then settles as
+    /// E_CANCELLED for everyone.
+    pub async fn run(&self) -> Outcome {
+        enum Next {
+            Run(BoxFuture<'static, Outcome>),
+            Wait(oneshot::Receiver<Outcome>),
+            Have(Outcome),
+        }
+        let next = {
+            let mut state = self.state();
+            match &mut *state {
+                State::Done(outcome) => Next::Have(outcome.clone()),
+                State::Running(waiters) => {
+                    let (tx, rx) = oneshot::channel();
+                    waiters.push(tx);
+                    Next::Wait(rx)
+                }
+                State::Ready(_) => match std::mem::replace(&mut *state, State::Running(Vec::new())) {
+                    State::Ready(fut) => Next::Run(fut),
+                    _ => unreachable!("matched Ready under the same lock"),
+                },
+            }
+        };
+        let fut = match next {
+            Next::Have(outcome) => return outcome,
+            Next::Wait(rx) => return rx.await.unwrap_or_else(|_| Err(Error::stopped(Code::Cancelled))),
+            Next::Run(fut) => fut,
+        };
+        let mut guard = RunGuard::enter(self);
+        let outcome = fut.await;
+        guard.finished = true;
+        drop(guard);
+        self.settle(outcome.clone());
+        outcome
+    }
+
+    /// Gives the op its final outcome unless it has one: a batch that skips or aborts an
+    /// op records why, so re-awaiting it later says the same thing and does no I/O.
+    pub fn settle(&self, outcome: Outcome) {
+        let mut state = self.state();
+        if matches!(*state, State::Done(_)) {
+            return;
+        }
+        if let State::Running(waiters) = std::mem::replace(&mut *state, State::Done(outcome.clone())) {
+            for w in waiters {
+                let _ = w.send(outcome.clone());
+            }
+        }
+    }
+
+    /// True when the op has not started: a batch may run it wholly inside Rust.
+    pub fn is_fresh(&self) -> bool {
+        matches!(*self.state(), State::Ready(_))
+    }
+}
+
+/// Counts a running op future and settles the op as cancelled if it is dropped early.
+struct RunGuard<'a> {
+    op: &'a Op,
+    finished: bool,
+}
+
+impl<'a> RunGuard<'a> {
+    fn enter(op: &'a Op) -> Self {
+        let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+        PEAK.fetch_max(now, Ordering::SeqCst);
+        RunGuard { op, finished: false }
+    }
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        if !self.finished {
+            self.op.settle(Err(Error::stopped(Code::Cancelled)));
+        }
+    }
+}
+
+/// Resolves with `value` after `delay`. A zero delay yields once through the runtime
+/// instead of waiting for a timer tick (tokio's timer has 1 ms granularity), so
+/// `sleep(0)` measures the crossing between host and runtime.
+pub fn sleep(delay: Duration, value: Value) -> Op {
+    Op::new(async move {
+        pause(delay).await;
+        Ok(value)
+    })
+}
+
+/// Rejects with E_FAILED and `message` after `delay`.
+pub fn fail(delay: Duration, message: String) -> Op {
+    Op::new(async move {
+        pause(delay).await;
+        Err(Error::new(Code::Failed, message))
+    })
+}
+
+async fn pause(delay: Duration) {
+    if delay.is_zero() {
+        tokio::task::yield_now().await;
+    } else {
+        tokio::time::sleep(delay).await;
+    }
+}
