@@ -1,1 +1,38 @@
+//! fanio._fanio: the Python face of fanio-core. Conversion only: what ops do, and how
+//! batches are limited, timed and cancelled, is decided in the core.
 
+mod args;
+mod bridge;
+mod engine;
+mod error;
+mod op;
+mod outcome;
+
+use pyo3::prelude::*;
+
+/// Stops the runtime at interpreter exit (registered with atexit by `fanio`): pending
+/// ops are dropped instead of being polled while the interpreter is torn down.
+#[pyfunction]
+fn _shutdown() {
+    fanio_core::runtime::shutdown();
+}
+
+#[pymodule]
+fn _fanio(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<op::Op>()?;
+    m.add_class::<outcome::Fulfilled>()?;
+    m.add_class::<outcome::Rejected>()?;
+    m.add_class::<bridge::Bridge>()?;
+    m.add_class::<bridge::Running>()?;
+    m.add_class::<engine::Options>()?;
+    m.add_class::<engine::Stream>()?;
+    m.add_class::<engine::Scheduler>()?;
+    m.add_function(wrap_pyfunction!(op::sleep, m)?)?;
+    m.add_function(wrap_pyfunction!(op::fail, m)?)?;
+    m.add_function(wrap_pyfunction!(op::op_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(op::reset_op_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::native_batch, m)?)?;
+    m.add_class::<engine::NativeBatch>()?;
+    m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
+    Ok(())
+}

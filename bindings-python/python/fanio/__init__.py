@@ -1,0 +1,31 @@
+"""fanio: concurrent I/O from one Rust core, with bounded fan-out and settled results."""
+
+from __future__ import annotations
+
+import atexit
+
+from . import _fanio
+from ._engine import as_settled, gather, settle
+from ._errors import Cancelled, ClosedError, FanioError, InvalidArgument, TimeoutError
+from ._fanio import Fulfilled, Op, Rejected, fail, op_stats, reset_op_stats, sleep
+
+# Ops still pending at interpreter exit are dropped, not polled during teardown.
+atexit.register(_fanio._shutdown)
+
+__all__ = [
+    "Cancelled",
+    "ClosedError",
+    "FanioError",
+    "Fulfilled",
+    "InvalidArgument",
+    "Op",
+    "Rejected",
+    "TimeoutError",
+    "as_settled",
+    "fail",
+    "gather",
+    "op_stats",
+    "reset_op_stats",
+    "settle",
+    "sleep",
+]

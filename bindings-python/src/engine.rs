@@ -1,0 +1,225 @@
+//! The fan-out engine seen from Python: checked options, the core scheduler for batches
+//! driven on the asyncio loop (`fanio._engine`), and native batches and streams that run
+//! wholly on the runtime and cross back once per batch or chunk.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use fanio_core::settle::{self, ProgressFn};
+use fanio_core::{Action, Error, RawOptions, runtime, schedule};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::args::number;
+use crate::bridge::{Bridge, Delivery, Poster, Running};
+use crate::error::{self, ResultExt, code_named, invalid};
+use crate::op::Op;
+
+/// Options of one batch, checked by the core before anything starts.
+#[pyclass(frozen, module = "fanio._fanio")]
+pub struct Options(schedule::Options);
+
+#[pymethods]
+impl Options {
+    #[new]
+    #[pyo3(signature = (limit=None, rate=None, fail_fast=false, timeout=None, deadline=None, progress=false, limit_name="limit"))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        limit: Option<&Bound<'_, PyAny>>,
+        rate: Option<&Bound<'_, PyAny>>,
+        fail_fast: bool,
+        timeout: Option<&Bound<'_, PyAny>>,
+        deadline: Option<&Bound<'_, PyAny>>,
+        progress: bool,
+        limit_name: &str,
+    ) -> PyResult<Self> {
+        let raw = RawOptions {
+            limit: number(py, limit, limit_name)?,
+            rate: number(py, rate, "rate")?,
+            fail_fast,
+            timeout: number(py, timeout, "timeout")?,
+            deadline: number(py, deadline, "deadline")?,
+            progress,
+        };
+        Ok(Options(schedule::Options::parse(&raw, limit_name).or_raise(py)?))
+    }
+
+    /// How many items a streamed source should keep handed over ahead of the starts.
+    #[getter]
+    fn feed_target(&self) -> usize {
+        schedule::feed_target(self.0.limit)
+    }
+}
+
+fn progress_fn(poster: &Poster, callback: Option<Py<PyAny>>) -> Option<ProgressFn> {
+    let callback = Arc::new(callback?);
+    let poster = poster.clone();
+    Some(Box::new(move |done, total| {
+        poster.post(Delivery::Progress { callback: callback.clone(), done, total });
+    }))
+}
+
+fn native_ops(items: &Bound<'_, PyList>) -> Option<Vec<fanio_core::Op>> {
+    items.iter().map(|item| item.cast::<Op>().ok().map(|op| op.get().0.clone())).collect()
+}
+
+/// A batch of native ops that runs wholly on the runtime once started.
+#[pyclass(frozen, module = "fanio._fanio")]
+pub struct NativeBatch {
+    ops: Mutex<Option<Vec<fanio_core::Op>>>,
+    opts: schedule::Options,
+    on_progress: Option<Py<PyAny>>,
+}
+
+/// The batch of `items` if every item is a native op, else None (the batch is then
+/// driven from Python); nothing starts here.
+#[pyfunction]
+#[pyo3(signature = (items, options, on_progress=None))]
+pub fn native_batch(items: &Bound<'_, PyList>, options: &Options, on_progress: Option<Py<PyAny>>) -> Option<NativeBatch> {
+    let ops = native_ops(items)?;
+    Some(NativeBatch { ops: Mutex::new(Some(ops)), opts: options.0.clone(), on_progress })
+}
+
+#[pymethods]
+impl NativeBatch {
+    /// Runs the batch; the list of Fulfilled/Rejected in input order reaches `fut`.
+    fn _start(&self, py: Python<'_>, bridge: &Bridge, fut: Py<PyAny>) -> PyResult<Running> {
+        let ops = self.ops.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let ops = ops.ok_or_else(|| invalid(py, "a batch runs once"))?;
+        let poster = bridge.poster();
+        let report = progress_fn(&poster, self.on_progress.as_ref().map(|c| c.clone_ref(py)));
+        let opts = self.opts.clone();
+        let task = runtime::handle().spawn(async move {
+            let outcomes = settle::settle(ops, opts, report).await;
+            poster.post(Delivery::All { fut, outcomes });
+        });
+        Ok(Running(task.abort_handle()))
+    }
+}
+
+/// A native batch whose ops are fed in chunks and whose outcomes are read as they come.
+#[pyclass(frozen, module = "fanio._fanio")]
+pub struct Stream(Arc<Mutex<Option<settle::Stream>>>);
+
+impl Stream {
+    fn with<T>(&self, py: Python<'_>, f: impl FnOnce(&mut settle::Stream) -> T) -> PyResult<T> {
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.as_mut() {
+            Some(stream) => Ok(f(stream)),
+            None => Err(invalid(py, "the stream is closed or already being read")),
+        }
+    }
+}
+
+#[pymethods]
+impl Stream {
+    #[new]
+    #[pyo3(signature = (options, bridge, on_progress=None))]
+    fn new(options: &Options, bridge: &Bridge, on_progress: Option<Py<PyAny>>) -> Self {
+        let report = progress_fn(&bridge.poster(), on_progress);
+        Stream(Arc::new(Mutex::new(Some(settle::Stream::start(options.0.clone(), report)))))
+    }
+
+    fn wanted(&self, py: Python<'_>) -> PyResult<usize> {
+        self.with(py, |s| s.wanted())
+    }
+
+    /// Hands over more ops; every item must be a native op.
+    fn feed(&self, py: Python<'_>, items: &Bound<'_, PyList>) -> PyResult<()> {
+        let ops = native_ops(items).ok_or_else(|| {
+            invalid(py, "a stream that starts with native ops takes only native ops; pass a list to mix them with other awaitables")
+        })?;
+        self.with(py, |s| s.feed(ops))
+    }
+
+    fn end(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |s| s.end())
+    }
+
+    /// Waits for the next chunk of `(index, outcome)`; `fut` gets a list, or None at the end.
+    fn _next(&self, py: Python<'_>, bridge: &Bridge, fut: Py<PyAny>) -> PyResult<Running> {
+        let slot = self.0.clone();
+        let mut stream = slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| invalid(py, "the stream is closed or already being read"))?;
+        let poster = bridge.poster();
+        let task = runtime::handle().spawn(async move {
+            let chunk = stream.next().await;
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(stream);
+            poster.post(Delivery::Chunk { fut, chunk });
+        });
+        Ok(Running(task.abort_handle()))
+    }
+
+    /// Drops the stream and every op in flight.
+    fn close(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
+/// The core scheduler, for batches whose items are Python awaitables: the loop carries
+/// out its actions, so the semantics stay the core's.
+#[pyclass(module = "fanio._fanio")]
+pub struct Scheduler(fanio_core::Scheduler);
+
+#[pymethods]
+impl Scheduler {
+    #[new]
+    fn new(options: &Options, known: usize, source_done: bool, stream: bool) -> Self {
+        Scheduler(fanio_core::Scheduler::new(options.0.clone(), known, source_done, stream))
+    }
+
+    /// `(actions, wake)`: actions are `(index, None)` to start an item, or
+    /// `(index, error)` to settle it rejected with that error (cancelling it if it runs);
+    /// `wake` is the delay in seconds before polling again, or None to wait for a completion.
+    #[allow(clippy::type_complexity)]
+    fn poll<'py>(&mut self, py: Python<'py>) -> PyResult<(Vec<(usize, Option<Bound<'py, PyAny>>)>, Option<f64>)> {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        let wake = self.0.poll(now, &mut out);
+        let actions = out
+            .into_iter()
+            .map(|a| match a {
+                Action::Start(i) => Ok((i, None)),
+                Action::Abort(i, code) | Action::Skip(i, code) => {
+                    Ok((i, Some(error::exception(py, &Error::stopped(code))?)))
+                }
+            })
+            .collect::<PyResult<_>>()?;
+        Ok((actions, wake.map(|w| w.saturating_duration_since(now).as_secs_f64())))
+    }
+
+    fn complete(&mut self, index: usize, rejected: bool) -> bool {
+        self.0.complete(index, rejected)
+    }
+
+    fn extend(&mut self, n: usize) {
+        self.0.extend(n);
+    }
+
+    fn end_source(&mut self) {
+        self.0.end_source();
+    }
+
+    fn read(&mut self, n: usize) {
+        self.0.read(n);
+    }
+
+    fn stop(&mut self, py: Python<'_>, code: &str) -> PyResult<()> {
+        let code = code_named(code).ok_or_else(|| invalid(py, format!("unknown code {code}")))?;
+        self.0.stop(code);
+        Ok(())
+    }
+
+    fn finished(&self) -> bool {
+        self.0.finished()
+    }
+
+    /// `(done, total)` when progress should be reported now, else None.
+    fn progress(&mut self) -> Option<(usize, usize)> {
+        self.0.progress(Instant::now())
+    }
+}

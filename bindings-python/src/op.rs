@@ -1,0 +1,78 @@
+//! `fanio.Op`: the awaitable every native call returns, and the ops of the foundation
+//! (`sleep`, `fail`) that exercise the engine without I/O.
+
+use std::sync::Arc;
+
+use fanio_core::{Error, Value, op as core_op, runtime};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use crate::bridge::{Bridge, Delivery, PyHost, Running};
+use crate::args;
+use crate::error::{code_named, invalid};
+
+#[pyclass(frozen, module = "fanio")]
+pub struct Op(pub core_op::Op);
+
+/// `fanio._engine.await_native`: the one generator every native await goes through.
+static AWAIT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+#[pymethods]
+impl Op {
+    fn __await__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let start = slf.getattr(pyo3::intern!(py, "_start"))?;
+        AWAIT.import(py, "fanio._engine", "await_native")?.call1((start,))
+    }
+
+    /// Runs (or joins) the op on the runtime; its outcome reaches `fut` via `bridge`.
+    fn _start(&self, bridge: &Bridge, fut: Py<PyAny>) -> Running {
+        let op = self.0.clone();
+        let poster = bridge.poster();
+        let task = runtime::handle().spawn(async move {
+            let outcome = op.run().await;
+            poster.post(Delivery::One { fut, outcome });
+        });
+        Running(task.abort_handle())
+    }
+
+    /// A batch driven from Python skipped this op: it keeps that outcome for good.
+    fn _settle(&self, py: Python<'_>, code: &str) -> PyResult<()> {
+        let code = code_named(code).ok_or_else(|| invalid(py, format!("unknown code {code}")))?;
+        self.0.settle(Err(Error::stopped(code)));
+        Ok(())
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "<fanio.Op>"
+    }
+}
+
+/// An op that resolves with `value` after `seconds` (0 yields once through the runtime).
+#[pyfunction]
+#[pyo3(signature = (seconds, value=None))]
+pub fn sleep(py: Python<'_>, seconds: &Bound<'_, PyAny>, value: Option<Py<PyAny>>) -> PyResult<Op> {
+    let value = match value {
+        Some(v) if !v.is_none(py) => Value::Host(Arc::new(PyHost(v))),
+        _ => Value::Null,
+    };
+    Ok(Op(core_op::sleep(args::seconds(py, seconds, "seconds")?, value)))
+}
+
+/// An op that rejects with `FanioError(message)` (code E_FAILED) after `seconds`.
+#[pyfunction]
+pub fn fail(py: Python<'_>, seconds: &Bound<'_, PyAny>, message: String) -> PyResult<Op> {
+    Ok(Op(core_op::fail(args::seconds(py, seconds, "seconds")?, message)))
+}
+
+/// `{"running": n, "peak": m}`: native op futures alive now and the most at once.
+#[pyfunction]
+pub fn op_stats() -> std::collections::HashMap<&'static str, usize> {
+    let (running, peak) = core_op::stats();
+    [("running", running), ("peak", peak)].into()
+}
+
+#[pyfunction]
+pub fn reset_op_stats() {
+    core_op::reset_peak();
+}
