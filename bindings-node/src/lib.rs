@@ -1,1 +1,58 @@
+//! fanio-node: the Node face of fanio-core. It converts and carries out, nothing more.
+//! Ops are plain JS objects the addon reads once per batch (a napi class instance per op
+//! would cost more than a whole p-map run); outcomes come back in bulk through one
+//! completion hub; host tasks are driven on the JS thread by the core's `Scheduler`.
 
+mod batch;
+mod error;
+mod hub;
+mod options;
+mod schedule;
+
+use fanio_core::{Code, op, schedule as core_schedule};
+use napi_derive::napi;
+
+use napi::Env;
+
+use crate::error::ThrowJs;
+
+#[napi_derive::module_init]
+fn init() {
+    fanio_core::runtime::hand_over(napi::bindgen_prelude::create_custom_tokio_runtime);
+}
+
+/// `[code, message of an op stopped with it]` per status number (status `k` is row
+/// `k - 1`; 0 means fulfilled), so JS learns the codes and their words from the core.
+#[napi]
+pub fn codes() -> Vec<Vec<String>> {
+    Code::ALL
+        .iter()
+        .map(|c| vec![c.as_str().to_owned(), fanio_core::Error::stopped(*c).message.to_string()])
+        .collect()
+}
+
+#[napi(object)]
+pub struct OpStats {
+    /// Native op futures alive now.
+    pub running: u32,
+    /// The most alive at once since the last `resetOpStats`.
+    pub peak: u32,
+}
+
+#[napi]
+pub fn op_stats() -> OpStats {
+    let (running, peak) = op::stats();
+    OpStats { running: running as u32, peak: peak as u32 }
+}
+
+#[napi]
+pub fn reset_op_stats() {
+    op::reset_peak();
+}
+
+/// Checks an op's delay (ms) by the core's rule; JS calls it only when its own fast
+/// check fails, to throw the core's error.
+#[napi]
+pub fn check_delay(env: Env, ms: f64, name: String) -> napi::Result<()> {
+    core_schedule::seconds(Some(ms / 1000.0), &name).map(|_| ()).map_err(|e| e.throw(&env))
+}

@@ -1,0 +1,891 @@
+'use strict';
+// fanio for Node: a thin wrapper over the addon (native.js). Limits, rates, timeouts,
+// deadlines, fail-fast and backpressure are decided by the core's Scheduler; this file
+// only packs inputs, carries out the actions the core returns, and builds the host
+// objects (settled results, errors with `.code`) once an outcome is known.
+
+const native = require('./native.js');
+
+// ---------------------------------------------------------------------------------
+// Errors: one code per kind, learnt from the core.
+
+const CODE_ROWS = native.codes();
+/** Status number k (k >= 1) is the code CODES[k - 1]; 0 means fulfilled. */
+const CODES = CODE_ROWS.map((row) => row[0]);
+const STOPPED_MESSAGES = CODE_ROWS.map((row) => row[1]);
+const STATUS = Object.fromEntries(CODES.map((code, i) => [code, i + 1]));
+const S_CANCELLED = STATUS.E_CANCELLED;
+
+/** Every rejection from fanio is a FanioError: an Error whose `.code` is the core's code. */
+class FanioError extends Error {
+  constructor(code, message, options) {
+    super(message, options);
+    this.code = code;
+  }
+}
+Object.defineProperty(FanioError.prototype, 'name', { value: 'FanioError', configurable: true, writable: true });
+
+function fromStatus(status, message) {
+  return new FanioError(CODES[status - 1], message === undefined ? STOPPED_MESSAGES[status - 1] : message);
+}
+
+function invalid(message) {
+  return new FanioError('E_INVALID_ARGUMENT', message);
+}
+
+/** The addon throws plain Errors with `.code`; callers get FanioErrors. */
+function toFanio(e) {
+  if (e instanceof FanioError || !(e instanceof Error) || typeof e.code !== 'string' || !e.code.startsWith('E_')) {
+    return e;
+  }
+  return new FanioError(e.code, e.message);
+}
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+// ---------------------------------------------------------------------------------
+// The completion hub: every native run reports back here, in bursts.
+
+const K_OP = 0;
+const K_PROGRESS = 1;
+const K_BATCH = 2;
+
+const hubBuf = new Int32Array(3 * 8192);
+/** Running single ops by slot; a slot is reused only once the addon reports it ended. */
+const slotOps = [];
+const freeSlots = [];
+/** Native batches in flight by id. */
+const nativeBatches = new Map();
+let nextBatchId = 1;
+
+/** Starts not yet handed to the addon: flushed once per microtask burst. */
+const stage = {
+  n: 0,
+  slots: new Int32Array(1024),
+  kinds: new Uint8Array(1024),
+  delays: new Float64Array(1024),
+  messages: [],
+};
+let flushQueued = false;
+
+function onWake() {
+  for (;;) {
+    const n = native.drain(hubBuf);
+    if (n === 0) return;
+    let messages = null;
+    let m = 0;
+    for (let k = 0; k < n; k++) {
+      const kind = hubBuf[3 * k];
+      const id = hubBuf[3 * k + 1];
+      const value = hubBuf[3 * k + 2];
+      if (kind === K_OP) {
+        const op = slotOps[id];
+        slotOps[id] = undefined;
+        freeSlots.push(id);
+        let message;
+        if (value !== 0) {
+          if (messages === null) messages = native.drainMessages();
+          message = messages[m++];
+        }
+        op._ended(value, message);
+      } else if (kind === K_PROGRESS) {
+        const batch = nativeBatches.get(id);
+        if (batch !== undefined) report(batch.onProgress, value, batch.total);
+      } else if (kind === K_BATCH) {
+        const batch = nativeBatches.get(id);
+        if (batch !== undefined) {
+          nativeBatches.delete(id);
+          batch.done(value !== 0);
+        }
+      }
+    }
+  }
+}
+native.initHub(onWake);
+
+/** Calls a user progress callback; an exception in it surfaces as an uncaught error
+ * instead of breaking the batch that reported. */
+function report(onProgress, done, total) {
+  if (onProgress == null) return;
+  try {
+    onProgress(done, total);
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e;
+    });
+  }
+}
+
+function growStage() {
+  const size = stage.slots.length * 2;
+  const slots = new Int32Array(size);
+  slots.set(stage.slots);
+  const kinds = new Uint8Array(size);
+  kinds.set(stage.kinds);
+  const delays = new Float64Array(size);
+  delays.set(stage.delays);
+  stage.slots = slots;
+  stage.kinds = kinds;
+  stage.delays = delays;
+}
+
+function startSingle(op) {
+  const slot = freeSlots.length > 0 ? freeSlots.pop() : slotOps.length;
+  slotOps[slot] = op;
+  op._slot = slot;
+  const n = stage.n;
+  if (n === stage.slots.length) growStage();
+  stage.slots[n] = slot;
+  stage.kinds[n] = op._kind;
+  stage.delays[n] = op._ms;
+  if (op._kind === FAIL) stage.messages.push(op._payload);
+  stage.n = n + 1;
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flushStarts);
+  }
+}
+
+function flushStarts() {
+  flushQueued = false;
+  const n = stage.n;
+  if (n === 0) return;
+  stage.n = 0;
+  const messages = stage.messages;
+  stage.messages = [];
+  native.startOps(n, stage.slots, stage.kinds, stage.delays, messages);
+}
+
+// ---------------------------------------------------------------------------------
+// Ops: lazy thenables. Plain JS objects, so making 100,000 of them is cheap; the
+// addon reads their kind and delay once, when a batch (or an await) starts them.
+
+const SLEEP = 0;
+const FAIL = 1;
+const FRESH = 0;
+const RUNNING = 1;
+const DONE = 2;
+
+class Op {
+  constructor(kind, ms, payload) {
+    this._kind = kind;
+    this._ms = ms;
+    /** The value of a sleep op, the message of a fail op. */
+    this._payload = payload;
+    this._state = FRESH;
+    this._ok = false;
+    this._result = undefined;
+    this._promise = null;
+    this._resolve = null;
+    this._reject = null;
+    this._watchers = null;
+    this._slot = -1;
+    this._onDrop = null;
+    this._mark = 0;
+  }
+
+  then(onFulfilled, onRejected) {
+    return this._settled().then(onFulfilled, onRejected);
+  }
+
+  catch(onRejected) {
+    return this._settled().then(undefined, onRejected);
+  }
+
+  finally(onFinally) {
+    return this._settled().finally(onFinally);
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'FanioOp';
+  }
+
+  /** The op's one promise, made on first use; starts the op if it is fresh. */
+  _settled() {
+    if (this._promise === null) {
+      if (this._state === DONE) {
+        this._promise = this._ok ? Promise.resolve(this._result) : Promise.reject(this._result);
+      } else {
+        this._promise = new Promise((resolve, reject) => {
+          this._resolve = resolve;
+          this._reject = reject;
+        });
+        if (this._state === FRESH) this._start();
+      }
+    }
+    return this._promise;
+  }
+
+  _start() {
+    this._state = RUNNING;
+    startSingle(this);
+  }
+
+  /** A host batch awaits the op: `fn(ok, result)` once it settles (never synchronously). */
+  _watch(fn) {
+    if (this._state === DONE) {
+      queueMicrotask(() => fn(this._ok, this._result));
+      return;
+    }
+    if (this._watchers === null) this._watchers = [];
+    this._watchers.push(fn);
+    if (this._state === FRESH) this._start();
+  }
+
+  _settle(ok, result) {
+    if (this._state === DONE) return;
+    this._state = DONE;
+    this._ok = ok;
+    this._result = result;
+    if (this._resolve !== null) {
+      if (ok) this._resolve(result);
+      else this._reject(result);
+      this._resolve = this._reject = null;
+    }
+    const watchers = this._watchers;
+    if (watchers !== null) {
+      this._watchers = null;
+      for (const fn of watchers) fn(ok, result);
+    }
+  }
+
+  /** The addon says the native run ended (or, after `_cancel`, that it was dropped). */
+  _ended(status, message) {
+    this._slot = -1;
+    if (status === 0) this._settle(true, this._payload);
+    else this._settle(false, fromStatus(status, message));
+    const onDrop = this._onDrop;
+    if (onDrop !== null) {
+      this._onDrop = null;
+      onDrop();
+    }
+  }
+
+  /** A host batch cut the op off: it settles with `reason` now; `onDrop` runs once its
+   * Rust future is gone. Returns whether a drop is awaited. */
+  _cancel(reason, onDrop) {
+    let awaitDrop = false;
+    if (this._slot >= 0) {
+      this._onDrop = onDrop;
+      if (stage.n > 0) flushStarts();
+      native.cancelOp(this._slot);
+      awaitDrop = true;
+    }
+    this._settle(false, reason);
+    return awaitDrop;
+  }
+}
+
+function checkDelay(ms) {
+  if (typeof ms === 'number' && ms >= 0 && ms < Infinity) return;
+  if (typeof ms !== 'number') throw invalid(`ms must be a number, got ${describe(ms)}`);
+  try {
+    native.checkDelay(ms, 'ms');
+  } catch (e) {
+    throw toFanio(e);
+  }
+}
+
+/** An op that resolves with `value` after `ms` (0: one trip through the runtime). */
+function sleep(ms, value) {
+  checkDelay(ms);
+  return new Op(SLEEP, ms, value);
+}
+
+/** An op that rejects after `ms` with a FanioError of code E_FAILED and `message`. */
+function fail(ms, message) {
+  checkDelay(ms);
+  return new Op(FAIL, ms, String(message));
+}
+
+function opStats() {
+  return native.opStats();
+}
+
+function resetOpStats() {
+  native.resetOpStats();
+}
+
+// ---------------------------------------------------------------------------------
+// Options and tasks: type checks here, every value check in the core.
+
+function readOptions(options, limitKey) {
+  if (options == null) options = {};
+  if (typeof options !== 'object') throw invalid(`options must be an object, got ${describe(options)}`);
+  const o = {};
+  for (const [from, to] of [[limitKey, 'limit'], ['rate', 'rate'], ['timeout', 'timeout'], ['deadline', 'deadline']]) {
+    const v = options[from];
+    if (v == null) continue;
+    if (typeof v !== 'number') throw invalid(`${from} must be a number, got ${describe(v)}`);
+    o[to] = v;
+  }
+  if (options.failFast != null) o.failFast = Boolean(options.failFast);
+  if (options.progress != null) o.progress = Boolean(options.progress);
+  const { onProgress, signal } = options;
+  if (onProgress != null && typeof onProgress !== 'function') {
+    throw invalid(`onProgress must be a function, got ${describe(onProgress)}`);
+  }
+  if (signal != null && !(typeof signal === 'object' && typeof signal.addEventListener === 'function' && 'aborted' in signal)) {
+    throw invalid(`signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return { o, onProgress: onProgress ?? null, signal: signal ?? null };
+}
+
+function isThenable(v) {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
+}
+
+function checkTask(t, i) {
+  if (t instanceof Op || typeof t === 'function' || isThenable(t)) return;
+  throw invalid(`task ${i} must be a function, a fanio op or a promise, got ${describe(t)}`);
+}
+
+function toArray(tasks, what) {
+  if (Array.isArray(tasks)) return tasks;
+  if (tasks != null && typeof tasks[Symbol.iterator] === 'function' && typeof tasks !== 'string') return Array.from(tasks);
+  throw invalid(`${what} must be an iterable, got ${describe(tasks)}`);
+}
+
+function cancelledBy(signal) {
+  return new FanioError('E_CANCELLED', 'the batch was cancelled by its signal', { cause: signal.reason });
+}
+
+function newSchedule(o, limitName, known, sourceDone, stream, progress) {
+  try {
+    return new native.Schedule(o, limitName, known, sourceDone, stream, progress);
+  } catch (e) {
+    throw toFanio(e);
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// Host-driven runs: the core's Scheduler on the JS thread. One napi call per
+// completion (`step`), which writes the next actions into this run's Int32Array.
+
+const IO_COUNT = 0;
+const IO_MORE = 1;
+const IO_WAKE = 2;
+const IO_PROGRESS_DUE = 3;
+const IO_DONE = 4;
+const IO_TOTAL = 5;
+const IO_ACCEPTED = 6;
+const IO_FINISHED = 7;
+const IO_HEADER = 8;
+const A_ABORT = 16;
+const A_SKIP = 32;
+
+/** The one argument a task function gets. The AbortController is made only if the
+ * task asks for its signal. */
+class TaskContext {
+  constructor() {
+    this._controller = null;
+    this._reason = undefined;
+  }
+
+  /** Fires when fail-fast, a timeout, the deadline or the batch's signal cuts the task off. */
+  get signal() {
+    if (this._controller === null) {
+      this._controller = new AbortController();
+      if (this._reason !== undefined) this._controller.abort(this._reason);
+    }
+    return this._controller.signal;
+  }
+
+  _abort(reason) {
+    if (this._reason !== undefined) return;
+    this._reason = reason;
+    if (this._controller !== null) this._controller.abort(reason);
+  }
+}
+
+class Run {
+  /**
+   * hooks: take(i) -> the task to start (in input order), invoke(task, i, ctx) -> its
+   * result (null: call a function task with ctx), sink(i, ok, value), onProgress,
+   * beforeStep() (a stream refills its source), finish().
+   */
+  constructor(sched, hooks) {
+    this.sched = sched;
+    this.hooks = hooks;
+    this.io = new Int32Array(IO_HEADER + 2 * 1024);
+    this.running = new Map();
+    this.busy = false;
+    this.deferred = [];
+    this.timer = null;
+    this.timerAt = Infinity;
+    this.drops = 0;
+    this.finished = false;
+    this.ended = false;
+    this.reads = 0;
+  }
+
+  /** Task `i` ended (`i` = -1: nothing ended, just advance). Re-entrant calls (a task
+   * that ends synchronously, a signal listener) are queued until the current step ends. */
+  advance(i, ok, value) {
+    if (this.ended) return;
+    if (this.busy) {
+      this.deferred.push(i, ok, value);
+      return;
+    }
+    this.busy = true;
+    try {
+      this._step(i, ok, value);
+      while (this.deferred.length > 0 && !this.ended) {
+        const queued = this.deferred;
+        this.deferred = [];
+        for (let k = 0; k < queued.length; k += 3) this._step(queued[k], queued[k + 1], queued[k + 2]);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Stops the batch (its signal fired, a stream was closed): the core aborts what
+   * runs and skips the rest. */
+  stop(status) {
+    this.sched.stop(status);
+    this.advance(-1, true, undefined);
+  }
+
+  _step(i, ok, value) {
+    if (this.finished) return;
+    const { io, hooks } = this;
+    if (hooks.beforeStep !== undefined) hooks.beforeStep();
+    const reads = this.reads;
+    this.reads = 0;
+    let n = this.sched.step(io, i, !ok, reads);
+    if (i >= 0 && io[IO_ACCEPTED] === 1) {
+      this.running.delete(i);
+      hooks.sink(i, ok, value);
+    }
+    for (;;) {
+      for (let k = 0; k < n; k++) {
+        const tag = io[IO_HEADER + 2 * k];
+        const j = io[IO_HEADER + 2 * k + 1];
+        if (tag === 0) this._start(j);
+        else if (tag < A_SKIP) this._abort(j, tag - A_ABORT);
+        else this._skip(j, tag - A_SKIP);
+      }
+      if (io[IO_MORE] === 0) break;
+      n = this.sched.step(io, -1, false, 0);
+    }
+    if (io[IO_PROGRESS_DUE] === 1) report(hooks.onProgress, io[IO_DONE], io[IO_TOTAL]);
+    if (io[IO_FINISHED] === 1) {
+      this.finished = true;
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = null;
+      this._maybeEnd();
+      return;
+    }
+    const wake = io[IO_WAKE];
+    if (wake >= 0) this._arm(wake);
+  }
+
+  _arm(ms) {
+    const at = performance.now() + ms;
+    if (this.timer !== null) {
+      if (this.timerAt <= at + 1) return;
+      clearTimeout(this.timer);
+    }
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.advance(-1, true, undefined);
+    }, ms);
+  }
+
+  _maybeEnd() {
+    if (this.finished && this.drops === 0 && !this.ended) {
+      this.ended = true;
+      this.hooks.finish();
+    }
+  }
+
+  _start(j) {
+    const hooks = this.hooks;
+    const task = hooks.take(j);
+    let result;
+    if (hooks.invoke !== null) {
+      this.running.set(j, null);
+      try {
+        result = isThenable(task)
+          ? Promise.resolve(task).then((element) => hooks.invoke(element, j))
+          : hooks.invoke(task, j);
+      } catch (e) {
+        this.advance(j, false, e);
+        return;
+      }
+    } else if (task instanceof Op) {
+      this.running.set(j, task);
+      task._watch((ok, v) => this.advance(j, ok, v));
+      return;
+    } else if (typeof task === 'function') {
+      const ctx = new TaskContext();
+      this.running.set(j, ctx);
+      try {
+        result = task(ctx);
+      } catch (e) {
+        this.advance(j, false, e);
+        return;
+      }
+    } else {
+      // A promise given directly: it is already running, so it is only awaited here.
+      this.running.set(j, null);
+      result = task;
+    }
+    if (isThenable(result)) {
+      try {
+        result.then(
+          (v) => this.advance(j, true, v),
+          (e) => this.advance(j, false, e),
+        );
+      } catch (e) {
+        this.advance(j, false, e);
+      }
+    } else {
+      this.advance(j, true, result);
+    }
+  }
+
+  _abort(j, status) {
+    const task = this.running.get(j);
+    this.running.delete(j);
+    const reason = fromStatus(status);
+    if (task instanceof Op) {
+      const awaitDrop = task._cancel(reason, () => {
+        this.drops--;
+        this._maybeEnd();
+      });
+      if (awaitDrop) this.drops++;
+    } else if (task instanceof TaskContext) {
+      task._abort(reason);
+    }
+    this.hooks.sink(j, false, reason);
+  }
+
+  _skip(j, status) {
+    this.hooks.take(j);
+    this.hooks.sink(j, false, fromStatus(status));
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// settle
+
+/** True when every task is a distinct fresh op: the batch can run wholly in Rust. */
+let markCounter = 0;
+function allFreshOps(list) {
+  const mark = ++markCounter;
+  for (let i = 0; i < list.length; i++) {
+    const t = list[i];
+    if (!(t instanceof Op) || t._state !== FRESH || t._mark === mark) return false;
+    t._mark = mark;
+  }
+  return true;
+}
+
+function settleNative(list, o, onProgress, signal) {
+  const n = list.length;
+  const kinds = new Uint8Array(n);
+  const delays = new Float64Array(n);
+  const messages = [];
+  for (let i = 0; i < n; i++) {
+    const op = list[i];
+    kinds[i] = op._kind;
+    delays[i] = op._ms;
+    if (op._kind === FAIL) messages.push(op._payload);
+  }
+  const id = nextBatchId;
+  nextBatchId = nextBatchId >= 0x7fffffff ? 1 : nextBatchId + 1;
+  try {
+    native.settleNative(id, kinds, delays, messages, o, onProgress !== null);
+  } catch (e) {
+    return Promise.reject(toFanio(e));
+  }
+  for (let i = 0; i < n; i++) list[i]._state = RUNNING;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => native.abortBatch(id);
+    if (signal !== null) signal.addEventListener('abort', onAbort, { once: true });
+    nativeBatches.set(id, {
+      total: n,
+      onProgress,
+      done(aborted) {
+        if (signal !== null) signal.removeEventListener('abort', onAbort);
+        if (aborted) {
+          // Every op future was dropped: each op settles as cancelled, as in the core.
+          const reason = cancelledBy(signal);
+          for (let i = 0; i < n; i++) list[i]._settle(false, reason);
+          reject(reason);
+          return;
+        }
+        const statuses = new Uint8Array(n);
+        const rejections = native.takeBatch(id, statuses);
+        const results = new Array(n);
+        let m = 0;
+        for (let i = 0; i < n; i++) {
+          const op = list[i];
+          if (statuses[i] === 0) {
+            op._settle(true, op._payload);
+            results[i] = { status: 'fulfilled', value: op._payload };
+          } else {
+            const reason = fromStatus(statuses[i], rejections[m++]);
+            op._settle(false, reason);
+            results[i] = { status: 'rejected', reason };
+          }
+        }
+        resolve(results);
+      },
+    });
+  });
+}
+
+function settleHost(list, o, onProgress, signal) {
+  const n = list.length;
+  let sched;
+  try {
+    sched = newSchedule(o, 'limit', n, true, false, onProgress !== null);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return new Promise((resolve, reject) => {
+    const results = new Array(n);
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      run.stop(S_CANCELLED);
+    };
+    const run = new Run(sched, {
+      take: (j) => list[j],
+      invoke: null,
+      sink(j, ok, value) {
+        results[j] = ok ? { status: 'fulfilled', value } : { status: 'rejected', reason: value };
+      },
+      onProgress,
+      beforeStep: undefined,
+      finish() {
+        if (signal !== null) signal.removeEventListener('abort', onAbort);
+        if (aborted) reject(cancelledBy(signal));
+        else resolve(results);
+      },
+    });
+    if (signal !== null) signal.addEventListener('abort', onAbort, { once: true });
+    run.advance(-1, true, undefined);
+  });
+}
+
+/**
+ * Runs every task under the options; resolves with exactly what Promise.allSettled
+ * gives, in input order.
+ */
+async function settle(tasks, options) {
+  const list = toArray(tasks, 'tasks');
+  const { o, onProgress, signal } = readOptions(options, 'limit');
+  for (let i = 0; i < list.length; i++) checkTask(list[i], i);
+  if (signal !== null && signal.aborted) {
+    // Options are still checked first: a bad option is the caller's error either way.
+    newSchedule(o, 'limit', 0, true, false, false);
+    throw cancelledBy(signal);
+  }
+  if (allFreshOps(list)) return settleNative(list, o, onProgress, signal);
+  return settleHost(list, o, onProgress, signal);
+}
+
+// ---------------------------------------------------------------------------------
+// map: p-map's semantics on the same engine.
+
+async function map(input, mapper, options) {
+  const list = toArray(input, 'input');
+  if (typeof mapper !== 'function') throw invalid(`mapper must be a function, got ${describe(mapper)}`);
+  if (options != null && typeof options !== 'object') throw invalid(`options must be an object, got ${describe(options)}`);
+  const stopOnError = options?.stopOnError ?? true;
+  const { o, signal } = readOptions({ concurrency: options?.concurrency, signal: options?.signal }, 'concurrency');
+  o.failFast = Boolean(stopOnError);
+  const n = list.length;
+  const sched = newSchedule(o, 'concurrency', n, true, false, false);
+  if (signal !== null && signal.aborted) throw cancelledBy(signal);
+  return new Promise((resolve, reject) => {
+    const results = new Array(n);
+    const errors = [];
+    let failed = false;
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      run.stop(S_CANCELLED);
+    };
+    const run = new Run(sched, {
+      take: (j) => list[j],
+      invoke: (element, j) => mapper(element, j),
+      sink(j, ok, value) {
+        if (ok) {
+          results[j] = value;
+        } else if (!failed && !aborted) {
+          if (stopOnError) {
+            failed = true;
+            reject(value);
+          } else {
+            errors[j] = value;
+          }
+        }
+      },
+      onProgress: null,
+      beforeStep: undefined,
+      finish() {
+        if (signal !== null) signal.removeEventListener('abort', onAbort);
+        if (aborted) reject(cancelledBy(signal));
+        else if (failed) return;
+        else if (errors.length > 0) reject(new AggregateError(errors.filter(() => true)));
+        else resolve(results);
+      },
+    });
+    if (signal !== null) signal.addEventListener('abort', onAbort, { once: true });
+    run.advance(-1, true, undefined);
+  });
+}
+
+// ---------------------------------------------------------------------------------
+// asSettled: outcomes as they complete, from a source pulled lazily in chunks.
+
+async function* asSettled(tasks, options) {
+  if (tasks == null || typeof tasks[Symbol.iterator] !== 'function' || typeof tasks === 'string') {
+    throw invalid(`tasks must be an iterable, got ${describe(tasks)}`);
+  }
+  const { o, onProgress, signal } = readOptions(options, 'limit');
+  const sched = newSchedule(o, 'limit', 0, false, true, onProgress !== null);
+  if (signal !== null && signal.aborted) throw cancelledBy(signal);
+  const iterator = tasks[Symbol.iterator]();
+  const target = sched.feedTarget;
+  const queue = [];
+  let head = 0;
+  const out = [];
+  let outHead = 0;
+  let fed = 0;
+  let settled = 0;
+  let sourceDone = false;
+  let error = null;
+  let ended = false;
+  let wakeConsumer = null;
+  let endRun = null;
+  const ranOut = new Promise((resolve) => {
+    endRun = resolve;
+  });
+  const wake = () => {
+    const w = wakeConsumer;
+    if (w !== null) {
+      wakeConsumer = null;
+      w();
+    }
+  };
+  const failStream = (e) => {
+    if (error === null) error = e;
+    run.stop(S_CANCELLED);
+    wake();
+  };
+  // Pulls the source in chunks: as many as the core's feed target allows once half of
+  // what was handed over has settled.
+  const refill = () => {
+    if (sourceDone || error !== null || fed - settled > target / 2) return;
+    const want = target - (fed - settled);
+    let k = 0;
+    try {
+      for (; k < want; k++) {
+        const step = iterator.next();
+        if (step.done) {
+          sourceDone = true;
+          break;
+        }
+        checkTask(step.value, fed + k);
+        queue.push(step.value);
+      }
+    } catch (e) {
+      sourceDone = true;
+      sched.extend(k, true);
+      fed += k;
+      error = toFanio(e);
+      sched.stop(S_CANCELLED);
+      return;
+    }
+    fed += k;
+    sched.extend(k, sourceDone);
+  };
+  const run = new Run(sched, {
+    take() {
+      const task = queue[head];
+      queue[head++] = undefined;
+      if (head >= 1024 && head * 2 >= queue.length) {
+        queue.splice(0, head);
+        head = 0;
+      }
+      return task;
+    },
+    invoke: null,
+    sink(j, ok, value) {
+      settled++;
+      out.push(ok ? { index: j, status: 'fulfilled', value } : { index: j, status: 'rejected', reason: value });
+      wake();
+    },
+    onProgress,
+    beforeStep: refill,
+    finish() {
+      ended = true;
+      endRun();
+      wake();
+    },
+  });
+  const onAbort = () => failStream(cancelledBy(signal));
+  if (signal !== null) signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    run.advance(-1, true, undefined);
+    for (;;) {
+      if (error !== null) throw error;
+      if (outHead < out.length) {
+        const item = out[outHead];
+        out[outHead++] = undefined;
+        if (outHead === out.length) {
+          out.length = 0;
+          outHead = 0;
+        }
+        yield item;
+        run.reads++;
+        // Caught up: tell the core what was read, which lets held-back tasks start.
+        if (outHead === out.length) run.advance(-1, true, undefined);
+      } else if (ended) {
+        return;
+      } else {
+        await new Promise((resolve) => {
+          wakeConsumer = resolve;
+        });
+      }
+    }
+  } finally {
+    if (signal !== null) signal.removeEventListener('abort', onAbort);
+    if (!ended) {
+      // The consumer left (break, throw) or the stream failed: drop everything in
+      // flight and wait until the native ops among it are gone.
+      run.stop(S_CANCELLED);
+      await ranOut;
+    }
+    if (!sourceDone && typeof iterator.return === 'function') {
+      try {
+        iterator.return();
+      } catch {}
+    }
+  }
+}
+
+module.exports = {
+  sleep,
+  fail,
+  settle,
+  map,
+  asSettled,
+  opStats,
+  resetOpStats,
+  FanioError,
+  Op,
+  codes: Object.freeze([...CODES]),
+};

@@ -1,0 +1,127 @@
+//! The core's `Scheduler` for batches driven from the JS thread (host functions, mixed
+//! batches, streams, map). One napi call per completion: it records the completion,
+//! advances the scheduler and writes the actions into a shared Int32Array.
+
+use std::time::Instant;
+
+use fanio_core::schedule::feed_target;
+use fanio_core::{Action, Scheduler};
+use napi_derive::napi;
+
+use napi::Env;
+use napi::bindgen_prelude::Int32ArraySlice;
+
+use crate::error::{code_status, status_code};
+use crate::options::{BatchOptions, parse};
+
+/// Layout of the shared `io` array (JS mirrors these numbers).
+const COUNT: usize = 0;
+const MORE: usize = 1;
+const WAKE_MS: usize = 2;
+const PROGRESS_DUE: usize = 3;
+const DONE: usize = 4;
+const TOTAL: usize = 5;
+const ACCEPTED: usize = 6;
+const FINISHED: usize = 7;
+const HEADER: usize = 8;
+/// Action tags: kind * 16 + status of the code it settles with.
+const START: i32 = 0;
+const ABORT: i32 = 16;
+const SKIP: i32 = 32;
+
+#[napi]
+pub struct Schedule {
+    inner: Scheduler,
+    actions: Vec<Action>,
+    /// Actions of the last poll not yet handed to JS (the io array was full).
+    sent: usize,
+    progress: bool,
+}
+
+#[napi]
+impl Schedule {
+    /// `known` tasks, more to come unless `source_done`; `stream` bounds unread
+    /// outcomes by the limit; `progress` asks for progress reports (bar or callback).
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        options: BatchOptions,
+        limit_name: String,
+        known: u32,
+        source_done: bool,
+        stream: bool,
+        progress: bool,
+    ) -> napi::Result<Self> {
+        let opts = parse(&env, &options, &limit_name)?;
+        let progress = progress || opts.progress;
+        Ok(Schedule { inner: Scheduler::new(opts, known as usize, source_done, stream), actions: Vec::new(), sent: 0, progress })
+    }
+
+    /// How many tasks a streamed source should keep handed over and not yet settled.
+    #[napi(getter)]
+    pub fn feed_target(&self) -> u32 {
+        feed_target(self.inner.limit()).min(u32::MAX as usize) as u32
+    }
+
+    /// More tasks were handed over; `done` says the source has ended.
+    #[napi]
+    pub fn extend(&mut self, n: u32, done: bool) {
+        self.inner.extend(n as usize);
+        if done {
+            self.inner.end_source();
+        }
+    }
+
+    /// Stops the batch with the code of status `status` (its signal fired).
+    #[napi]
+    pub fn stop(&mut self, status: u32) {
+        if let Some(code) = status_code(status) {
+            self.inner.stop(code);
+        }
+    }
+
+    /// Task `completed` ended (-1: none), `read` outcomes were read by a stream's
+    /// consumer; then advances to now. Writes the header and actions into `io`;
+    /// returns how many actions it wrote.
+    #[napi]
+    pub fn step(&mut self, mut io: Int32ArraySlice, completed: i32, rejected: bool, read: u32) -> u32 {
+        // SAFETY: each batch has its own io array, only touched on the JS thread.
+        let io = unsafe { io.as_mut() };
+        let now = Instant::now();
+        io[ACCEPTED] = if completed >= 0 { self.inner.complete(completed as usize, rejected) as i32 } else { 0 };
+        if read > 0 {
+            self.inner.read(read as usize);
+        }
+        if self.sent == self.actions.len() {
+            self.actions.clear();
+            self.sent = 0;
+        }
+        let wake = self.inner.poll(now, &mut self.actions);
+        io[WAKE_MS] = wake.map_or(-1, |at| {
+            let d = at.saturating_duration_since(now);
+            (d.as_micros().div_ceil(1000)).min(i32::MAX as u128) as i32
+        });
+        let room = (io.len() - HEADER) / 2;
+        let n = (self.actions.len() - self.sent).min(room);
+        for (k, action) in self.actions[self.sent..self.sent + n].iter().enumerate() {
+            let (tag, i) = match *action {
+                Action::Start(i) => (START, i),
+                Action::Abort(i, code) => (ABORT + code_status(code), i),
+                Action::Skip(i, code) => (SKIP + code_status(code), i),
+            };
+            io[HEADER + 2 * k] = tag;
+            io[HEADER + 2 * k + 1] = i as i32;
+        }
+        self.sent += n;
+        io[COUNT] = n as i32;
+        io[MORE] = (self.sent < self.actions.len()) as i32;
+        io[PROGRESS_DUE] = 0;
+        if self.progress && let Some((done, total)) = self.inner.progress(now) {
+            io[PROGRESS_DUE] = 1;
+            io[DONE] = done as i32;
+            io[TOTAL] = total as i32;
+        }
+        io[FINISHED] = self.inner.finished() as i32;
+        n as u32
+    }
+}
