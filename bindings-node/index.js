@@ -136,7 +136,7 @@ function growStage() {
 function startSingle(op) {
   const slot = freeSlots.length > 0 ? freeSlots.pop() : slotOps.length;
   slotOps[slot] = op;
-  op._slot = slot;
+  op._record().slot = slot;
   const n = stage.n;
   if (n === stage.slots.length) growStage();
   stage.slots[n] = slot;
@@ -168,7 +168,21 @@ const SLEEP = 0;
 const FAIL = 1;
 const FRESH = 0;
 const RUNNING = 1;
-const DONE = 2;
+const FULFILLED = 2;
+const REJECTED = 3;
+
+/** What a started or awaited op needs; fresh ops in a native batch never get one. */
+class OpRun {
+  constructor() {
+    this.promise = null;
+    this.resolve = null;
+    this.reject = null;
+    this.watchers = null;
+    /** Its slot in the hub while a single native run is under way. */
+    this.slot = -1;
+    this.onDrop = null;
+  }
+}
 
 class Op {
   constructor(kind, ms, payload) {
@@ -177,14 +191,8 @@ class Op {
     /** The value of a sleep op, the message of a fail op. */
     this._payload = payload;
     this._state = FRESH;
-    this._ok = false;
     this._result = undefined;
-    this._promise = null;
-    this._resolve = null;
-    this._reject = null;
-    this._watchers = null;
-    this._slot = -1;
-    this._onDrop = null;
+    this._run = null;
     this._mark = 0;
   }
 
@@ -204,20 +212,28 @@ class Op {
     return 'FanioOp';
   }
 
+  _record() {
+    if (this._run === null) this._run = new OpRun();
+    return this._run;
+  }
+
   /** The op's one promise, made on first use; starts the op if it is fresh. */
   _settled() {
-    if (this._promise === null) {
-      if (this._state === DONE) {
-        this._promise = this._ok ? Promise.resolve(this._result) : Promise.reject(this._result);
+    const run = this._record();
+    if (run.promise === null) {
+      if (this._state === FULFILLED) {
+        run.promise = Promise.resolve(this._result);
+      } else if (this._state === REJECTED) {
+        run.promise = Promise.reject(this._result);
       } else {
-        this._promise = new Promise((resolve, reject) => {
-          this._resolve = resolve;
-          this._reject = reject;
+        run.promise = new Promise((resolve, reject) => {
+          run.resolve = resolve;
+          run.reject = reject;
         });
         if (this._state === FRESH) this._start();
       }
     }
-    return this._promise;
+    return run.promise;
   }
 
   _start() {
@@ -227,40 +243,43 @@ class Op {
 
   /** A host batch awaits the op: `fn(ok, result)` once it settles (never synchronously). */
   _watch(fn) {
-    if (this._state === DONE) {
-      queueMicrotask(() => fn(this._ok, this._result));
+    if (this._state >= FULFILLED) {
+      queueMicrotask(() => fn(this._state === FULFILLED, this._result));
       return;
     }
-    if (this._watchers === null) this._watchers = [];
-    this._watchers.push(fn);
+    const run = this._record();
+    if (run.watchers === null) run.watchers = [];
+    run.watchers.push(fn);
     if (this._state === FRESH) this._start();
   }
 
   _settle(ok, result) {
-    if (this._state === DONE) return;
-    this._state = DONE;
-    this._ok = ok;
+    if (this._state >= FULFILLED) return;
+    this._state = ok ? FULFILLED : REJECTED;
     this._result = result;
-    if (this._resolve !== null) {
-      if (ok) this._resolve(result);
-      else this._reject(result);
-      this._resolve = this._reject = null;
+    const run = this._run;
+    if (run === null) return;
+    if (run.resolve !== null) {
+      if (ok) run.resolve(result);
+      else run.reject(result);
+      run.resolve = run.reject = null;
     }
-    const watchers = this._watchers;
+    const watchers = run.watchers;
     if (watchers !== null) {
-      this._watchers = null;
+      run.watchers = null;
       for (const fn of watchers) fn(ok, result);
     }
   }
 
   /** The addon says the native run ended (or, after `_cancel`, that it was dropped). */
   _ended(status, message) {
-    this._slot = -1;
+    const run = this._run;
+    run.slot = -1;
     if (status === 0) this._settle(true, this._payload);
     else this._settle(false, fromStatus(status, message));
-    const onDrop = this._onDrop;
+    const onDrop = run.onDrop;
     if (onDrop !== null) {
-      this._onDrop = null;
+      run.onDrop = null;
       onDrop();
     }
   }
@@ -269,10 +288,11 @@ class Op {
    * Rust future is gone. Returns whether a drop is awaited. */
   _cancel(reason, onDrop) {
     let awaitDrop = false;
-    if (this._slot >= 0) {
-      this._onDrop = onDrop;
+    const run = this._run;
+    if (run !== null && run.slot >= 0) {
+      run.onDrop = onDrop;
       if (stage.n > 0) flushStarts();
-      native.cancelOp(this._slot);
+      native.cancelOp(run.slot);
       awaitDrop = true;
     }
     this._settle(false, reason);
@@ -354,9 +374,13 @@ function cancelledBy(signal) {
   return new FanioError('E_CANCELLED', 'the batch was cancelled by its signal', { cause: signal.reason });
 }
 
+/** Frees the core scheduler of a run that was dropped unfinished (an abandoned stream). */
+const schedules = new FinalizationRegistry((id) => native.scheduleFree(id));
+
+/** A core Scheduler (by id); bad options throw E_INVALID_ARGUMENT here. */
 function newSchedule(o, limitName, known, sourceDone, stream, progress) {
   try {
-    return new native.Schedule(o, limitName, known, sourceDone, stream, progress);
+    return native.scheduleNew(o, limitName, known, sourceDone, stream, progress);
   } catch (e) {
     throw toFanio(e);
   }
@@ -408,11 +432,14 @@ class Run {
    * result (null: call a function task with ctx), sink(i, ok, value), onProgress,
    * beforeStep() (a stream refills its source), finish().
    */
-  constructor(sched, hooks) {
+  constructor(sched, size, hooks) {
     this.sched = sched;
     this.hooks = hooks;
     this.io = new Int32Array(IO_HEADER + 2 * 1024);
-    this.running = new Map();
+    /** What runs, by index: its TaskContext, its Op, or null. An array when the batch
+     * size is known, a Map for streams. */
+    this.running = size >= 0 ? new Array(size).fill(undefined) : new Map();
+    this.dense = size >= 0;
     this.busy = false;
     this.deferred = [];
     this.timer = null;
@@ -421,6 +448,23 @@ class Run {
     this.finished = false;
     this.ended = false;
     this.reads = 0;
+    schedules.register(this, sched, this);
+  }
+
+  _set(j, task) {
+    if (this.dense) this.running[j] = task;
+    else this.running.set(j, task);
+  }
+
+  _take(j) {
+    if (this.dense) {
+      const task = this.running[j];
+      this.running[j] = undefined;
+      return task;
+    }
+    const task = this.running.get(j);
+    this.running.delete(j);
+    return task;
   }
 
   /** Task `i` ended (`i` = -1: nothing ended, just advance). Re-entrant calls (a task
@@ -447,7 +491,8 @@ class Run {
   /** Stops the batch (its signal fired, a stream was closed): the core aborts what
    * runs and skips the rest. */
   stop(status) {
-    this.sched.stop(status);
+    if (this.ended) return;
+    native.scheduleStop(this.sched, status);
     this.advance(-1, true, undefined);
   }
 
@@ -457,9 +502,9 @@ class Run {
     if (hooks.beforeStep !== undefined) hooks.beforeStep();
     const reads = this.reads;
     this.reads = 0;
-    let n = this.sched.step(io, i, !ok, reads);
+    let n = native.scheduleStep(this.sched, io, i, !ok, reads);
     if (i >= 0 && io[IO_ACCEPTED] === 1) {
-      this.running.delete(i);
+      this._take(i);
       hooks.sink(i, ok, value);
     }
     for (;;) {
@@ -471,7 +516,7 @@ class Run {
         else this._skip(j, tag - A_SKIP);
       }
       if (io[IO_MORE] === 0) break;
-      n = this.sched.step(io, -1, false, 0);
+      n = native.scheduleStep(this.sched, io, -1, false, 0);
     }
     if (io[IO_PROGRESS_DUE] === 1) report(hooks.onProgress, io[IO_DONE], io[IO_TOTAL]);
     if (io[IO_FINISHED] === 1) {
@@ -502,6 +547,8 @@ class Run {
   _maybeEnd() {
     if (this.finished && this.drops === 0 && !this.ended) {
       this.ended = true;
+      schedules.unregister(this);
+      native.scheduleFree(this.sched);
       this.hooks.finish();
     }
   }
@@ -511,7 +558,7 @@ class Run {
     const task = hooks.take(j);
     let result;
     if (hooks.invoke !== null) {
-      this.running.set(j, null);
+      this._set(j, null);
       try {
         result = isThenable(task)
           ? Promise.resolve(task).then((element) => hooks.invoke(element, j))
@@ -521,12 +568,12 @@ class Run {
         return;
       }
     } else if (task instanceof Op) {
-      this.running.set(j, task);
+      this._set(j, task);
       task._watch((ok, v) => this.advance(j, ok, v));
       return;
     } else if (typeof task === 'function') {
       const ctx = new TaskContext();
-      this.running.set(j, ctx);
+      this._set(j, ctx);
       try {
         result = task(ctx);
       } catch (e) {
@@ -535,7 +582,7 @@ class Run {
       }
     } else {
       // A promise given directly: it is already running, so it is only awaited here.
-      this.running.set(j, null);
+      this._set(j, null);
       result = task;
     }
     if (isThenable(result)) {
@@ -553,8 +600,7 @@ class Run {
   }
 
   _abort(j, status) {
-    const task = this.running.get(j);
-    this.running.delete(j);
+    const task = this._take(j);
     const reason = fromStatus(status);
     if (task instanceof Op) {
       const awaitDrop = task._cancel(reason, () => {
@@ -659,7 +705,7 @@ function settleHost(list, o, onProgress, signal) {
       aborted = true;
       run.stop(S_CANCELLED);
     };
-    const run = new Run(sched, {
+    const run = new Run(sched, n, {
       take: (j) => list[j],
       invoke: null,
       sink(j, ok, value) {
@@ -688,7 +734,7 @@ async function settle(tasks, options) {
   for (let i = 0; i < list.length; i++) checkTask(list[i], i);
   if (signal !== null && signal.aborted) {
     // Options are still checked first: a bad option is the caller's error either way.
-    newSchedule(o, 'limit', 0, true, false, false);
+    native.scheduleFree(newSchedule(o, 'limit', 0, true, false, false));
     throw cancelledBy(signal);
   }
   if (allFreshOps(list)) return settleNative(list, o, onProgress, signal);
@@ -706,8 +752,11 @@ async function map(input, mapper, options) {
   const { o, signal } = readOptions({ concurrency: options?.concurrency, signal: options?.signal }, 'concurrency');
   o.failFast = Boolean(stopOnError);
   const n = list.length;
+  if (signal !== null && signal.aborted) {
+    native.scheduleFree(newSchedule(o, 'concurrency', n, true, false, false));
+    throw cancelledBy(signal);
+  }
   const sched = newSchedule(o, 'concurrency', n, true, false, false);
-  if (signal !== null && signal.aborted) throw cancelledBy(signal);
   return new Promise((resolve, reject) => {
     const results = new Array(n);
     const errors = [];
@@ -717,7 +766,7 @@ async function map(input, mapper, options) {
       aborted = true;
       run.stop(S_CANCELLED);
     };
-    const run = new Run(sched, {
+    const run = new Run(sched, n, {
       take: (j) => list[j],
       invoke: (element, j) => mapper(element, j),
       sink(j, ok, value) {
@@ -756,9 +805,12 @@ async function* asSettled(tasks, options) {
   }
   const { o, onProgress, signal } = readOptions(options, 'limit');
   const sched = newSchedule(o, 'limit', 0, false, true, onProgress !== null);
-  if (signal !== null && signal.aborted) throw cancelledBy(signal);
+  if (signal !== null && signal.aborted) {
+    native.scheduleFree(sched);
+    throw cancelledBy(signal);
+  }
   const iterator = tasks[Symbol.iterator]();
-  const target = sched.feedTarget;
+  const target = native.scheduleFeedTarget(sched);
   const queue = [];
   let head = 0;
   const out = [];
@@ -803,16 +855,16 @@ async function* asSettled(tasks, options) {
       }
     } catch (e) {
       sourceDone = true;
-      sched.extend(k, true);
+      native.scheduleExtend(sched, k, true);
       fed += k;
       error = toFanio(e);
-      sched.stop(S_CANCELLED);
+      native.scheduleStop(sched, S_CANCELLED);
       return;
     }
     fed += k;
-    sched.extend(k, sourceDone);
+    native.scheduleExtend(sched, k, sourceDone);
   };
-  const run = new Run(sched, {
+  const run = new Run(sched, -1, {
     take() {
       const task = queue[head];
       queue[head++] = undefined;

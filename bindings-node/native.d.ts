@@ -9,26 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-export declare class Schedule {
-  /**
-   * `known` tasks, more to come unless `source_done`; `stream` bounds unread
-   * outcomes by the limit; `progress` asks for progress reports (bar or callback).
-   */
-  constructor(options: BatchOptions, limitName: string, known: number, sourceDone: boolean, stream: boolean, progress: boolean)
-  /** How many tasks a streamed source should keep handed over and not yet settled. */
-  get feedTarget(): number
-  /** More tasks were handed over; `done` says the source has ended. */
-  extend(n: number, done: boolean): void
-  /** Stops the batch with the code of status `status` (its signal fired). */
-  stop(status: number): void
-  /**
-   * Task `completed` ended (-1: none), `read` outcomes were read by a stream's
-   * consumer; then advances to now. Writes the header and actions into `io`;
-   * returns how many actions it wrote.
-   */
-  step(io: Int32Array, completed: number, rejected: boolean, read: number): number
-}
-
 /** Drops batch `id` (its AbortSignal fired). */
 export declare function abortBatch(id: number): void
 
@@ -83,6 +63,32 @@ export interface OpStats {
 }
 
 export declare function resetOpStats(): void
+
+/** More tasks were handed over; `done` says the source has ended. */
+export declare function scheduleExtend(id: number, n: number, done: boolean): void
+
+/** How many tasks a streamed source should keep handed over and not yet settled. */
+export declare function scheduleFeedTarget(id: number): number
+
+export declare function scheduleFree(id: number): void
+
+/**
+ * A scheduler for `known` tasks, more to come unless `source_done`; `stream` bounds
+ * unread outcomes by the limit; `progress` asks for progress reports (bar or
+ * callback). Bad options throw E_INVALID_ARGUMENT. Returns its id; free it with
+ * `scheduleFree`.
+ */
+export declare function scheduleNew(options: BatchOptions, limitName: string, known: number, sourceDone: boolean, stream: boolean, progress: boolean): number
+
+/**
+ * Task `completed` ended (-1: none), `read` outcomes were read by a stream's
+ * consumer; then advances to now. Writes the header and actions into `io`; returns
+ * how many actions it wrote.
+ */
+export declare function scheduleStep(id: number, io: Int32Array, completed: number, rejected: boolean, read: number): number
+
+/** Stops the batch with the code of status `status` (its signal fired). */
+export declare function scheduleStop(id: number, status: number): void
 
 /**
  * Starts batch `id` of ops packed by JS (kinds, delays in ms, messages of the fail ops

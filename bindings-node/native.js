@@ -835,7 +835,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.Schedule = nativeBinding.Schedule
 module.exports.abortBatch = nativeBinding.abortBatch
 module.exports.cancelOp = nativeBinding.cancelOp
 module.exports.checkDelay = nativeBinding.checkDelay
@@ -845,6 +844,12 @@ module.exports.drainMessages = nativeBinding.drainMessages
 module.exports.initHub = nativeBinding.initHub
 module.exports.opStats = nativeBinding.opStats
 module.exports.resetOpStats = nativeBinding.resetOpStats
+module.exports.scheduleExtend = nativeBinding.scheduleExtend
+module.exports.scheduleFeedTarget = nativeBinding.scheduleFeedTarget
+module.exports.scheduleFree = nativeBinding.scheduleFree
+module.exports.scheduleNew = nativeBinding.scheduleNew
+module.exports.scheduleStep = nativeBinding.scheduleStep
+module.exports.scheduleStop = nativeBinding.scheduleStop
 module.exports.settleNative = nativeBinding.settleNative
 module.exports.startOps = nativeBinding.startOps
 module.exports.takeBatch = nativeBinding.takeBatch

@@ -2,6 +2,7 @@
 //! batches, streams, map). One napi call per completion: it records the completion,
 //! advances the scheduler and writes the actions into a shared Int32Array.
 
+use std::cell::RefCell;
 use std::time::Instant;
 
 use fanio_core::schedule::feed_target;
@@ -29,8 +30,7 @@ const START: i32 = 0;
 const ABORT: i32 = 16;
 const SKIP: i32 = 32;
 
-#[napi]
-pub struct Schedule {
+struct Schedule {
     inner: Scheduler,
     actions: Vec<Action>,
     /// Actions of the last poll not yet handed to JS (the io array was full).
@@ -38,55 +38,94 @@ pub struct Schedule {
     progress: bool,
 }
 
+thread_local! {
+    /// Schedulers of the batches JS drives, by id. A table and free functions rather
+    /// than a napi class: a class method call costs more than twice a function call,
+    /// and `scheduleStep` runs once per task.
+    static TABLE: RefCell<Vec<Option<Schedule>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn with<T>(id: u32, f: impl FnOnce(&mut Schedule) -> T) -> Option<T> {
+    TABLE.with_borrow_mut(|t| t.get_mut(id as usize).and_then(Option::as_mut).map(f))
+}
+
+/// A scheduler for `known` tasks, more to come unless `source_done`; `stream` bounds
+/// unread outcomes by the limit; `progress` asks for progress reports (bar or
+/// callback). Bad options throw E_INVALID_ARGUMENT. Returns its id; free it with
+/// `scheduleFree`.
 #[napi]
-impl Schedule {
-    /// `known` tasks, more to come unless `source_done`; `stream` bounds unread
-    /// outcomes by the limit; `progress` asks for progress reports (bar or callback).
-    #[napi(constructor)]
-    pub fn new(
-        env: Env,
-        options: BatchOptions,
-        limit_name: String,
-        known: u32,
-        source_done: bool,
-        stream: bool,
-        progress: bool,
-    ) -> napi::Result<Self> {
-        let opts = parse(&env, &options, &limit_name)?;
-        let progress = progress || opts.progress;
-        Ok(Schedule { inner: Scheduler::new(opts, known as usize, source_done, stream), actions: Vec::new(), sent: 0, progress })
-    }
+pub fn schedule_new(
+    env: Env,
+    options: BatchOptions,
+    limit_name: String,
+    known: u32,
+    source_done: bool,
+    stream: bool,
+    progress: bool,
+) -> napi::Result<u32> {
+    let opts = parse(&env, &options, &limit_name)?;
+    let progress = progress || opts.progress;
+    let s = Schedule { inner: Scheduler::new(opts, known as usize, source_done, stream), actions: Vec::new(), sent: 0, progress };
+    Ok(TABLE.with_borrow_mut(|t| match t.iter().position(Option::is_none) {
+        Some(i) => {
+            t[i] = Some(s);
+            i as u32
+        }
+        None => {
+            t.push(Some(s));
+            (t.len() - 1) as u32
+        }
+    }))
+}
 
-    /// How many tasks a streamed source should keep handed over and not yet settled.
-    #[napi(getter)]
-    pub fn feed_target(&self) -> u32 {
-        feed_target(self.inner.limit()).min(u32::MAX as usize) as u32
-    }
+#[napi]
+pub fn schedule_free(id: u32) {
+    TABLE.with_borrow_mut(|t| {
+        if let Some(slot) = t.get_mut(id as usize) {
+            *slot = None;
+        }
+    });
+}
 
-    /// More tasks were handed over; `done` says the source has ended.
-    #[napi]
-    pub fn extend(&mut self, n: u32, done: bool) {
-        self.inner.extend(n as usize);
+/// How many tasks a streamed source should keep handed over and not yet settled.
+#[napi]
+pub fn schedule_feed_target(id: u32) -> u32 {
+    with(id, |s| feed_target(s.inner.limit()).min(u32::MAX as usize) as u32).unwrap_or(0)
+}
+
+/// More tasks were handed over; `done` says the source has ended.
+#[napi]
+pub fn schedule_extend(id: u32, n: u32, done: bool) {
+    with(id, |s| {
+        s.inner.extend(n as usize);
         if done {
-            self.inner.end_source();
+            s.inner.end_source();
         }
-    }
+    });
+}
 
-    /// Stops the batch with the code of status `status` (its signal fired).
-    #[napi]
-    pub fn stop(&mut self, status: u32) {
+/// Stops the batch with the code of status `status` (its signal fired).
+#[napi]
+pub fn schedule_stop(id: u32, status: u32) {
+    with(id, |s| {
         if let Some(code) = status_code(status) {
-            self.inner.stop(code);
+            s.inner.stop(code);
         }
-    }
+    });
+}
 
-    /// Task `completed` ended (-1: none), `read` outcomes were read by a stream's
-    /// consumer; then advances to now. Writes the header and actions into `io`;
-    /// returns how many actions it wrote.
-    #[napi]
-    pub fn step(&mut self, mut io: Int32ArraySlice, completed: i32, rejected: bool, read: u32) -> u32 {
-        // SAFETY: each batch has its own io array, only touched on the JS thread.
-        let io = unsafe { io.as_mut() };
+/// Task `completed` ended (-1: none), `read` outcomes were read by a stream's
+/// consumer; then advances to now. Writes the header and actions into `io`; returns
+/// how many actions it wrote.
+#[napi]
+pub fn schedule_step(id: u32, mut io: Int32ArraySlice, completed: i32, rejected: bool, read: u32) -> u32 {
+    // SAFETY: each batch has its own io array, only touched on the JS thread.
+    let io = unsafe { io.as_mut() };
+    with(id, |s| s.step(io, completed, rejected, read)).unwrap_or(0)
+}
+
+impl Schedule {
+    fn step(&mut self, io: &mut [i32], completed: i32, rejected: bool, read: u32) -> u32 {
         let now = Instant::now();
         io[ACCEPTED] = if completed >= 0 { self.inner.complete(completed as usize, rejected) as i32 } else { 0 };
         if read > 0 {
@@ -125,3 +164,4 @@ impl Schedule {
         n as u32
     }
 }
+
