@@ -941,3 +941,5 @@ module.exports = {
   Op,
   codes: Object.freeze([...CODES]),
 };
+// `import fanio from 'fanio'` under TypeScript's CommonJS interop finds the same object.
+module.exports.default = module.exports;
