@@ -817,7 +817,10 @@ async function* asSettled(tasks, options) {
   let outHead = 0;
   let fed = 0;
   let settled = 0;
+  /** The core was told that no more tasks come. */
   let sourceDone = false;
+  /** The iterator itself is done (or threw). */
+  let exhausted = false;
   let error = null;
   let ended = false;
   let wakeConsumer = null;
@@ -832,9 +835,19 @@ async function* asSettled(tasks, options) {
       w();
     }
   };
+  // Stops the stream: the source is ended for the core (so the run can finish), every
+  // task in flight is dropped and every handed-over one skipped.
+  const close = () => {
+    if (run.ended) return;
+    if (!sourceDone) {
+      sourceDone = true;
+      native.scheduleExtend(sched, 0, true);
+    }
+    run.stop(S_CANCELLED);
+  };
   const failStream = (e) => {
     if (error === null) error = e;
-    run.stop(S_CANCELLED);
+    close();
     wake();
   };
   // Pulls the source in chunks: as many as the core's feed target allows once half of
@@ -847,14 +860,14 @@ async function* asSettled(tasks, options) {
       for (; k < want; k++) {
         const step = iterator.next();
         if (step.done) {
-          sourceDone = true;
+          sourceDone = exhausted = true;
           break;
         }
         checkTask(step.value, fed + k);
         queue.push(step.value);
       }
     } catch (e) {
-      sourceDone = true;
+      sourceDone = exhausted = true;
       native.scheduleExtend(sched, k, true);
       fed += k;
       error = toFanio(e);
@@ -918,10 +931,10 @@ async function* asSettled(tasks, options) {
     if (!ended) {
       // The consumer left (break, throw) or the stream failed: drop everything in
       // flight and wait until the native ops among it are gone.
-      run.stop(S_CANCELLED);
+      close();
       await ranOut;
     }
-    if (!sourceDone && typeof iterator.return === 'function') {
+    if (!exhausted && typeof iterator.return === 'function') {
       try {
         iterator.return();
       } catch {}
