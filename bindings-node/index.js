@@ -142,7 +142,7 @@ function startSingle(op) {
   stage.slots[n] = slot;
   stage.kinds[n] = op._kind;
   stage.delays[n] = op._ms;
-  if (op._kind === FAIL) stage.messages.push(op._payload);
+  if (op._kind === FAIL) stage.messages.push(op._value);
   stage.n = n + 1;
   if (!flushQueued) {
     flushQueued = true;
@@ -170,6 +170,8 @@ const FRESH = 0;
 const RUNNING = 1;
 const FULFILLED = 2;
 const REJECTED = 3;
+/** Taken by the batch being checked (duplicates in one batch make it a host batch). */
+const CLAIMED = 4;
 
 /** What a started or awaited op needs; fresh ops in a native batch never get one. */
 class OpRun {
@@ -188,12 +190,11 @@ class Op {
   constructor(kind, ms, payload) {
     this._kind = kind;
     this._ms = ms;
-    /** The value of a sleep op, the message of a fail op. */
-    this._payload = payload;
+    /** Until it settles: the value of a sleep op, the message of a fail op. Then: its
+     * value or its reason. (Five fields: a batch makes 100,000 of these at once.) */
+    this._value = payload;
     this._state = FRESH;
-    this._result = undefined;
     this._run = null;
-    this._mark = 0;
   }
 
   then(onFulfilled, onRejected) {
@@ -222,9 +223,9 @@ class Op {
     const run = this._record();
     if (run.promise === null) {
       if (this._state === FULFILLED) {
-        run.promise = Promise.resolve(this._result);
+        run.promise = Promise.resolve(this._value);
       } else if (this._state === REJECTED) {
-        run.promise = Promise.reject(this._result);
+        run.promise = Promise.reject(this._value);
       } else {
         run.promise = new Promise((resolve, reject) => {
           run.resolve = resolve;
@@ -243,8 +244,8 @@ class Op {
 
   /** A host batch awaits the op: `fn(ok, result)` once it settles (never synchronously). */
   _watch(fn) {
-    if (this._state >= FULFILLED) {
-      queueMicrotask(() => fn(this._state === FULFILLED, this._result));
+    if (this._state === FULFILLED || this._state === REJECTED) {
+      queueMicrotask(() => fn(this._state === FULFILLED, this._value));
       return;
     }
     const run = this._record();
@@ -254,9 +255,9 @@ class Op {
   }
 
   _settle(ok, result) {
-    if (this._state >= FULFILLED) return;
+    if (this._state === FULFILLED || this._state === REJECTED) return;
     this._state = ok ? FULFILLED : REJECTED;
-    this._result = result;
+    this._value = result;
     const run = this._run;
     if (run === null) return;
     if (run.resolve !== null) {
@@ -275,7 +276,7 @@ class Op {
   _ended(status, message) {
     const run = this._run;
     run.slot = -1;
-    if (status === 0) this._settle(true, this._payload);
+    if (status === 0) this._settle(true, this._value);
     else this._settle(false, fromStatus(status, message));
     const onDrop = run.onDrop;
     if (onDrop !== null) {
@@ -623,14 +624,16 @@ class Run {
 // ---------------------------------------------------------------------------------
 // settle
 
-/** True when every task is a distinct fresh op: the batch can run wholly in Rust. */
-let markCounter = 0;
-function allFreshOps(list) {
-  const mark = ++markCounter;
+/** True when every task is a distinct fresh op: the batch can run wholly in Rust. The
+ * ops are then CLAIMED (so a duplicate shows); otherwise they are left as they were. */
+function claimFreshOps(list) {
   for (let i = 0; i < list.length; i++) {
     const t = list[i];
-    if (!(t instanceof Op) || t._state !== FRESH || t._mark === mark) return false;
-    t._mark = mark;
+    if (!(t instanceof Op) || t._state !== FRESH) {
+      for (let k = 0; k < i; k++) list[k]._state = FRESH;
+      return false;
+    }
+    t._state = CLAIMED;
   }
   return true;
 }
@@ -644,13 +647,14 @@ function settleNative(list, o, onProgress, signal) {
     const op = list[i];
     kinds[i] = op._kind;
     delays[i] = op._ms;
-    if (op._kind === FAIL) messages.push(op._payload);
+    if (op._kind === FAIL) messages.push(op._value);
   }
   const id = nextBatchId;
   nextBatchId = nextBatchId >= 0x7fffffff ? 1 : nextBatchId + 1;
   try {
     native.settleNative(id, kinds, delays, messages, o, onProgress !== null);
   } catch (e) {
+    for (let i = 0; i < n; i++) list[i]._state = FRESH;
     return Promise.reject(toFanio(e));
   }
   for (let i = 0; i < n; i++) list[i]._state = RUNNING;
@@ -676,8 +680,9 @@ function settleNative(list, o, onProgress, signal) {
         for (let i = 0; i < n; i++) {
           const op = list[i];
           if (statuses[i] === 0) {
-            op._settle(true, op._payload);
-            results[i] = { status: 'fulfilled', value: op._payload };
+            const value = op._value;
+            op._settle(true, value);
+            results[i] = { status: 'fulfilled', value };
           } else {
             const reason = fromStatus(statuses[i], rejections[m++]);
             op._settle(false, reason);
@@ -737,7 +742,7 @@ async function settle(tasks, options) {
     native.scheduleFree(newSchedule(o, 'limit', 0, true, false, false));
     throw cancelledBy(signal);
   }
-  if (allFreshOps(list)) return settleNative(list, o, onProgress, signal);
+  if (claimFreshOps(list)) return settleNative(list, o, onProgress, signal);
   return settleHost(list, o, onProgress, signal);
 }
 
