@@ -50,7 +50,10 @@ export declare function drain(buf: Int32Array): number
 /** Messages of the rejected ops of the last `drain`, in record order. */
 export declare function drainMessages(): Array<string>
 
-/** Sets up the hub with the JS function that drains it (called once at load). */
+/**
+ * Sets up this environment's hub with the JS function that drains it (called once
+ * when the module loads in a Node environment).
+ */
 export declare function initHub(onWake: () => void): void
 
 export declare function opStats(): OpStats

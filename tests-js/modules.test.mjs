@@ -62,3 +62,27 @@ test('the typings pass tsc --noEmit --strict on examples/typed_usage.ts', () => 
   const r = node([tsc, '--noEmit', '--strict', '-p', 'examples/tsconfig.json']);
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
+
+test('worker threads get their own hub beside the main thread', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const { settle, sleep } = await import('../bindings-node/index.mjs');
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const f = require(${JSON.stringify(root + 'bindings-node/index.js')});
+    (async () => {
+      const batch = await f.settle(Array.from({ length: 100 }, (_, i) => f.sleep(i % 5, i)), { limit: 10 });
+      const single = await Promise.all([f.sleep(1, 'a'), f.sleep(0, 'b')]);
+      parentPort.postMessage({ sum: batch.reduce((s, r) => s + r.value, 0), single });
+    })();
+  `;
+  const worker = new Worker(code, { eval: true });
+  const fromWorker = new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  const here = await settle(Array.from({ length: 100 }, (_, i) => sleep(i % 3, i)), { limit: 7 });
+  const there = await fromWorker;
+  await worker.terminate();
+  assert.equal(here.reduce((s, r) => s + r.value, 0), 4950);
+  assert.deepStrictEqual(there, { sum: 4950, single: ['a', 'b'] });
+});

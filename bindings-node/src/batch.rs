@@ -2,10 +2,10 @@
 //! back through the hub when it ends, progress as records in between. Aborting drops
 //! the batch future, and with it every op in flight, before JS hears that it ended.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
 
-use fanio_core::{Outcome, settle};
+use fanio_core::settle;
 use futures::future::{AbortHandle, Abortable};
 use napi::Env;
 use napi::bindgen_prelude::Uint8ArraySlice;
@@ -15,15 +15,9 @@ use crate::error::status;
 use crate::hub::{self, BATCH_DONE, PROGRESS};
 use crate::options::{BatchOptions, parse};
 
-struct Batch {
-    abort: AbortHandle,
-    outcomes: Option<Vec<Outcome>>,
-}
-
-static BATCHES: LazyLock<Mutex<HashMap<u32, Batch>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-fn batches() -> std::sync::MutexGuard<'static, HashMap<u32, Batch>> {
-    BATCHES.lock().unwrap_or_else(|e| e.into_inner())
+thread_local! {
+    /// Abort handles of the native batches of this JS thread's environment, by id.
+    static BATCHES: RefCell<HashMap<u32, AbortHandle>> = RefCell::new(HashMap::new());
 }
 
 /// Starts batch `id` of ops packed by JS (kinds, delays in ms, messages of the fail ops
@@ -42,25 +36,22 @@ pub fn settle_native(
     let opts = parse(&env, &options, "limit")?;
     let mut messages = messages.into_iter();
     let ops = kinds.iter().zip(delays).map(|(k, ms)| hub::make_op(*k, *ms, &mut messages)).collect();
-    let on_progress: Option<settle::ProgressFn> = report_progress
-        .then(|| Box::new(move |done: usize, _total: usize| hub::push(PROGRESS, id as i32, done as i32, None)) as _);
+    let hub = hub::current();
+    let progress_hub = hub.clone();
+    let on_progress: Option<settle::ProgressFn> = report_progress.then(|| {
+        Box::new(move |done: usize, _total: usize| progress_hub.push(PROGRESS, id as i32, done as i32, None, None)) as _
+    });
     let (abort, registration) = AbortHandle::new_pair();
-    batches().insert(id, Batch { abort, outcomes: None });
-    hub::begin(&env);
+    BATCHES.with_borrow_mut(|b| b.insert(id, abort));
+    hub.begin(&env);
     fanio_core::runtime::handle().spawn(async move {
         // The Abortable (and every op future inside) is dropped by the end of this
         // statement, so an aborted batch has no op running when JS hears of it.
         let result = Abortable::new(settle::settle(ops, opts, on_progress), registration).await;
-        let aborted = match result {
-            Ok(outcomes) => {
-                if let Some(b) = batches().get_mut(&id) {
-                    b.outcomes = Some(outcomes);
-                }
-                0
-            }
-            Err(_) => 1,
-        };
-        hub::push(BATCH_DONE, id as i32, aborted, None);
+        match result {
+            Ok(outcomes) => hub.push(BATCH_DONE, id as i32, 0, None, Some(outcomes)),
+            Err(_) => hub.push(BATCH_DONE, id as i32, 1, None, None),
+        }
     });
     Ok(())
 }
@@ -68,9 +59,16 @@ pub fn settle_native(
 /// Drops batch `id` (its AbortSignal fired).
 #[napi]
 pub fn abort_batch(id: u32) {
-    if let Some(b) = batches().get(&id) {
-        b.abort.abort();
-    }
+    BATCHES.with_borrow(|b| {
+        if let Some(abort) = b.get(&id) {
+            abort.abort();
+        }
+    });
+}
+
+/// The end of batch `id` was drained: its abort handle is no longer needed.
+pub fn forget(id: i32) {
+    BATCHES.with_borrow_mut(|b| b.remove(&(id as u32)));
 }
 
 /// Takes the outcomes of finished batch `id`: writes each status into `statuses` and
@@ -79,7 +77,7 @@ pub fn abort_batch(id: u32) {
 pub fn take_batch(id: u32, mut statuses: Uint8ArraySlice) -> Vec<String> {
     // SAFETY: JS made this array for this call and does not touch it meanwhile.
     let statuses = unsafe { statuses.as_mut() };
-    let Some(outcomes) = batches().remove(&id).and_then(|b| b.outcomes) else {
+    let Some(outcomes) = hub::take_outcomes(id as i32) else {
         return Vec::new();
     };
     let mut messages = Vec::new();
