@@ -225,12 +225,13 @@ impl Scheduler {
                 break;
             }
             self.expiries.pop_front();
+            // Every op whose time is up by `now` times out, even under fail-fast:
+            // they ran out together, none of them was cut off by another.
             if self.running.remove(&i) {
                 out.push(Action::Abort(i, Code::Timeout));
                 self.settled_one();
                 if self.opts.fail_fast {
                     self.stop = Some(Code::Cancelled);
-                    return;
                 }
             }
         }

@@ -177,7 +177,9 @@ async fn drive(
                     queue.extend(ops);
                 }
                 Some(Control::Read(n)) => sched.read(n),
-                Some(Control::End) | None => {
+                // Reads still arrive after the source ended: keep listening.
+                Some(Control::End) => sched.end_source(),
+                None => {
                     sched.end_source();
                     control = None;
                 }

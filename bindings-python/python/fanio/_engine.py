@@ -336,10 +336,10 @@ async def as_settled(
         batch.poll()
         while True:
             if ready:
-                n = len(ready)
-                batch.sched.read(n)
-                for _ in range(n):
+                while ready:
                     yield ready.popleft()
+                    # The consumer came back for more: that outcome has been read.
+                    batch.sched.read(1)
                 batch.poll()
             elif batch.finished.done():
                 return

@@ -1,0 +1,206 @@
+"""settle, gather and as_settled beyond the shared scenarios: cancellation, progress,
+backpressure, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import fanio
+from conftest import eventually_no_running_ops
+
+
+async def test_cancelling_a_native_batch_drops_every_op() -> None:
+    task = asyncio.create_task(fanio.settle([fanio.sleep(30) for _ in range(10)], limit=3))
+    await asyncio.sleep(0.05)
+    assert fanio.op_stats()["running"] == 3
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await eventually_no_running_ops() == 0
+
+
+async def test_cancelling_a_host_batch_cancels_tasks_and_closes_the_rest() -> None:
+    seen: list[int] = []
+
+    async def slow(i: int) -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            seen.append(i)
+            raise
+
+    coros = [slow(i) for i in range(5)]
+    task = asyncio.create_task(fanio.settle(coros, limit=2))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0)
+    assert sorted(seen) == [0, 1]
+    assert all(inspect.getcoroutinestate(c) == inspect.CORO_CLOSED for c in coros)
+
+
+async def test_fail_fast_drops_native_ops_in_flight() -> None:
+    fanio.reset_op_stats()
+    ops = [fanio.fail(0.02, "first")] + [fanio.sleep(30) for _ in range(4)]
+    outcomes = await fanio.settle(ops, fail_fast=True)
+    assert [o.error.code for o in outcomes] == ["E_FAILED"] + ["E_CANCELLED"] * 4
+    assert fanio.op_stats() == {"running": 0, "peak": 5}
+
+
+async def test_deadline_drops_native_ops_in_flight() -> None:
+    outcomes = await fanio.settle([fanio.sleep(0.01, "in time"), fanio.sleep(30)], deadline=0.2)
+    assert outcomes[0] == fanio.Fulfilled("in time")
+    assert outcomes[1].error.code == "E_TIMEOUT"
+    assert fanio.op_stats()["running"] == 0
+
+
+async def test_a_mixed_batch_accepts_tasks_and_futures() -> None:
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[str] = loop.create_future()
+    loop.call_later(0.01, fut.set_result, "future")
+
+    async def coro() -> str:
+        return "coroutine"
+
+    task = asyncio.create_task(coro())
+    outcomes = await fanio.settle([fut, task, coro(), fanio.sleep(0, "op")], limit=2)
+    assert [o.value for o in outcomes] == ["future", "coroutine", "coroutine", "op"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "items"),
+    [
+        ({"limit": 0}, None),
+        ({"limit": "3"}, None),
+        ({"limit": True}, None),
+        ({"rate": -1}, None),
+        ({"timeout": float("nan")}, None),
+        ({"deadline": "soon"}, None),
+        ({"on_progress": 42}, None),
+        ({}, ["not awaitable"]),
+        ({}, [42]),
+    ],
+)
+async def test_bad_input_raises_before_anything_starts(kwargs: dict[str, object], items: list[object] | None) -> None:
+    started: list[int] = []
+
+    async def host() -> None:
+        started.append(1)
+
+    coros = [host(), host()]
+    aws = [*coros, fanio.sleep(0)] + (items or [])
+    fanio.reset_op_stats()
+    with pytest.raises(fanio.InvalidArgument) as info:
+        await fanio.settle(aws, **kwargs)  # type: ignore[arg-type]
+    assert info.value.code == "E_INVALID_ARGUMENT"
+    await asyncio.sleep(0.01)
+    assert started == [] and fanio.op_stats()["peak"] == 0
+    for c in coros:
+        c.close()
+
+
+@pytest.mark.parametrize("native", [True, False])
+async def test_on_progress_is_throttled_and_ends_with_the_total(native: bool) -> None:
+    calls: list[tuple[int, int]] = []
+
+    async def host(i: int) -> int:
+        await asyncio.sleep(0.002)
+        return i
+
+    n = 200
+    aws = [fanio.sleep(0.002, i) if native else host(i) for i in range(n)]
+    start = time.perf_counter()
+    await fanio.settle(aws, limit=4, on_progress=lambda d, t: calls.append((d, t)))
+    await asyncio.sleep(0.01)  # native progress reaches the loop through the bridge
+    elapsed = time.perf_counter() - start
+    assert calls[-1] == (n, n)
+    assert all(t == n for _, t in calls)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert len(calls) <= elapsed * 10 + 2
+
+
+async def test_gather_is_asyncio_gather_with_a_limit() -> None:
+    async def double(i: int) -> int:
+        await asyncio.sleep(0.001)
+        return 2 * i
+
+    expected = await asyncio.gather(*[double(i) for i in range(20)])
+    fanio.reset_op_stats()
+    assert await fanio.gather(*[double(i) for i in range(20)], limit=3) == expected
+    assert await fanio.gather(*[fanio.sleep(0.005, i) for i in range(9)], limit=3) == list(range(9))
+    assert fanio.op_stats()["peak"] == 3
+
+
+async def test_gather_raises_the_first_error_or_returns_exceptions() -> None:
+    with pytest.raises(fanio.FanioError) as info:
+        await fanio.gather(fanio.sleep(30), fanio.fail(0.01, "bad"), limit=2)
+    assert info.value.code == "E_FAILED" and str(info.value) == "bad"
+    assert await eventually_no_running_ops() == 0
+    got = await fanio.gather(fanio.sleep(0, 1), fanio.fail(0, "bad"), return_exceptions=True)
+    assert got[0] == 1 and isinstance(got[1], fanio.FanioError) and got[1].code == "E_FAILED"
+
+
+@pytest.mark.parametrize("native", [True, False])
+async def test_as_settled_yields_each_index_once_as_completed(native: bool) -> None:
+    async def host(i: int) -> int:
+        await asyncio.sleep((i % 7) / 1000)
+        return i
+
+    def source() -> Iterator[object]:
+        for i in range(500):
+            yield fanio.sleep((i % 7) / 1000, i) if native else host(i)
+
+    seen = []
+    async for index, outcome in fanio.as_settled(source(), limit=16):
+        assert outcome == fanio.Fulfilled(index)
+        seen.append(index)
+    assert sorted(seen) == list(range(500))
+    assert seen != list(range(500)), "outcomes come as they complete, not in input order"
+
+
+async def test_as_settled_native_stops_starting_while_outcomes_wait_unread() -> None:
+    stream = fanio.as_settled((fanio.sleep(0.02, i) for i in range(100)), limit=2)
+    first = await anext(stream)
+    await asyncio.sleep(0.4)  # without backpressure ops would run all along
+    assert fanio.op_stats()["running"] == 0
+    rest = [item async for item in stream]
+    assert sorted([first[0]] + [i for i, _ in rest]) == list(range(100))
+
+
+async def test_as_settled_host_stops_starting_while_outcomes_wait_unread() -> None:
+    started: list[int] = []
+
+    async def host(i: int) -> int:
+        started.append(i)
+        return i
+
+    stream = fanio.as_settled((host(i) for i in range(100)), limit=2)
+    await anext(stream)
+    await asyncio.sleep(0.1)
+    assert len(started) <= 2 * 2 + 1
+    rest = [item async for item in stream]
+    assert len(rest) == 99
+
+
+async def test_breaking_out_of_as_settled_drops_ops_in_flight() -> None:
+    stream = fanio.as_settled([fanio.sleep(0.001, 0)] + [fanio.sleep(30) for _ in range(5)], limit=3)
+    async for index, _ in stream:
+        assert index == 0
+        break
+    await stream.aclose()
+    assert await eventually_no_running_ops() == 0
+
+
+async def test_as_settled_fail_fast_and_bad_items() -> None:
+    got = [(i, o.error.code if isinstance(o, fanio.Rejected) else o.value)
+           async for i, o in fanio.as_settled([fanio.fail(0.01, "x"), fanio.sleep(30)], fail_fast=True)]
+    assert sorted(got) == [(0, "E_FAILED"), (1, "E_CANCELLED")]
+    with pytest.raises(fanio.InvalidArgument):
+        async for _ in fanio.as_settled([fanio.sleep(0), "nope"]):
+            pass
