@@ -24,6 +24,12 @@ export interface BatchOptions {
 }
 
 /**
+ * Microseconds per round trip of `rounds` eventfd ping-pongs between two threads
+ * (blocks the calling thread while it runs).
+ */
+export declare function benchPingPong(rounds: number): number
+
+/**
  * Drops a running single op (a host batch cut it off). Its slot comes back through
  * the hub once the future is gone.
  */

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.abortBatch = nativeBinding.abortBatch
+module.exports.benchPingPong = nativeBinding.benchPingPong
 module.exports.cancelOp = nativeBinding.cancelOp
 module.exports.checkDelay = nativeBinding.checkDelay
 module.exports.codes = nativeBinding.codes

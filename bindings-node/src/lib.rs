@@ -4,6 +4,7 @@
 //! completion hub; host tasks are driven on the JS thread by the core's `Scheduler`.
 
 mod batch;
+mod bench;
 mod error;
 mod hub;
 mod options;
