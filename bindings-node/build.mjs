@@ -1,8 +1,9 @@
 // Builds the addon (`npm install` / `npm run build` at the repo root run this): napi's
 // CLI when the dev dependencies are there (it also regenerates native.js/native.d.ts),
-// else plain cargo, so installing the repo as a dependency (no dev deps) still works.
+// else plain cargo, so installing the repo as a dependency (no dev deps) still works;
+// a packed tarball (`npm pack`) ships the built addon and skips the build.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,14 @@ const require = createRequire(import.meta.url);
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+// Installed from a package that ships the built addon but not the Rust sources: done.
+if (!existsSync(join(root, 'Cargo.toml'))) {
+  const shipped = readdirSync(here).some((f) => f.startsWith(`fanio.${process.platform}-${process.arch}`) && f.endsWith('.node'));
+  if (shipped) process.exit(0);
+  console.error('fanio: no prebuilt addon for this platform and no Rust sources to build one');
+  process.exit(1);
 }
 
 let napiCli = null;
