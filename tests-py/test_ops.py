@@ -129,3 +129,9 @@ def test_outcomes_compare_match_print_and_pickle() -> None:
             assert error.code == "E_TIMEOUT"
     assert pickle.loads(pickle.dumps(ok)) == ok
     assert pickle.loads(pickle.dumps(bad)) == bad
+
+
+def test_public_classes_are_generic_at_runtime() -> None:
+    assert fanio.Fulfilled[int].__origin__ is fanio.Fulfilled  # type: ignore[attr-defined]
+    assert fanio.Rejected[fanio.FanioError].__args__ == (fanio.FanioError,)  # type: ignore[attr-defined]
+    assert fanio.Op[str].__origin__ is fanio.Op  # type: ignore[attr-defined]

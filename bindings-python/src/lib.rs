@@ -17,6 +17,13 @@ fn _shutdown() {
     fanio_core::runtime::shutdown();
 }
 
+/// Microseconds per eventfd ping-pong round trip of two threads: the floor that
+/// bench/crossing.py compares an await against. Releases the GIL while it runs.
+#[pyfunction]
+fn _ping_pong_us(py: Python<'_>, rounds: u32) -> f64 {
+    py.detach(|| fanio_core::floor::ping_pong_us(rounds))
+}
+
 #[pymodule]
 fn _fanio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<op::Op>()?;
@@ -34,5 +41,6 @@ fn _fanio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(engine::native_batch, m)?)?;
     m.add_class::<engine::NativeBatch>()?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(_ping_pong_us, m)?)?;
     Ok(())
 }

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use fanio_core::{Error, Value, op as core_op, runtime};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+use crate::outcome::generic_alias;
 
 use crate::bridge::{Bridge, Delivery, PyHost, Running};
 use crate::args;
@@ -45,6 +48,11 @@ impl Op {
 
     fn __repr__(&self) -> &'static str {
         "<fanio.Op>"
+    }
+
+    #[classmethod]
+    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        generic_alias(cls, item)
     }
 }
 

@@ -2,7 +2,13 @@
 //! twins of `Promise.allSettled`'s objects. Native so a batch converts in bulk cheaply.
 
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyTuple, PyType};
+
+/// `Cls[T]` at runtime, as the stubs declare these classes generic.
+pub fn generic_alias<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    py.import("types")?.getattr("GenericAlias")?.call1((cls, item))
+}
 
 #[pyclass(frozen, module = "fanio")]
 pub struct Fulfilled {
@@ -40,6 +46,11 @@ impl Fulfilled {
         Ok(PyTuple::new(py, ["value"])?.unbind())
     }
 
+    #[classmethod]
+    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        generic_alias(cls, item)
+    }
+
     #[getter]
     fn status(&self) -> &'static str {
         "fulfilled"
@@ -71,6 +82,11 @@ impl Rejected {
     #[classattr]
     fn __match_args__(py: Python<'_>) -> PyResult<Py<PyTuple>> {
         Ok(PyTuple::new(py, ["error"])?.unbind())
+    }
+
+    #[classmethod]
+    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        generic_alias(cls, item)
     }
 
     #[getter]

@@ -2,6 +2,7 @@
 //! results. No host-language code lives here; the bindings only convert.
 
 pub mod error;
+pub mod floor;
 pub mod op;
 pub mod progress;
 pub mod runtime;

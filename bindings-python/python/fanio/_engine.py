@@ -22,7 +22,7 @@ from . import _fanio
 from ._errors import Cancelled, InvalidArgument
 from ._fanio import Fulfilled, Op, Rejected
 
-Outcome = Fulfilled | Rejected
+Outcome = Fulfilled[Any] | Rejected[BaseException]
 ProgressCallback = Callable[[int, int], object]
 
 # --- the bridge: one eventfd per loop through which the runtime hands back outcomes ---
@@ -272,13 +272,13 @@ async def gather(
     outcomes = await settle(aws, limit=limit, rate=rate, fail_fast=not return_exceptions, timeout=timeout,
                             deadline=deadline, progress=progress, on_progress=on_progress)
     if return_exceptions:
-        return [o.value if type(o) is Fulfilled else o.error for o in outcomes]
-    errors = [o.error for o in outcomes if type(o) is Rejected]
+        return [o.value if isinstance(o, Fulfilled) else o.error for o in outcomes]
+    errors = [o.error for o in outcomes if isinstance(o, Rejected)]
     if errors:
         # Under fail-fast one rejection stopped the batch and the rest were cancelled
         # because of it: raise that one.
         raise next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
-    return [o.value for o in outcomes]
+    return [o.value for o in outcomes if isinstance(o, Fulfilled)]
 
 
 async def as_settled(

@@ -1,0 +1,74 @@
+# The README's commands. Everything installs itself: a local .venv with pinned dev
+# requirements, node_modules from package-lock.json, the Python extension and the addon.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+ROOT := $(CURDIR)
+
+.PHONY: demo test test-rust test-py test-js typecheck check-install bench bench-quick build clean
+
+demo: build
+	$(PY) examples/demo.py
+	node examples/demo.mjs
+
+test: build test-rust test-py test-js typecheck check-install
+
+build: $(VENV)/.python-ext node_modules/.built
+
+$(VENV)/.ready: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# maturin develop installs the package editable, so the Python sources are live; the
+# extension is rebuilt when the Rust sources change.
+$(VENV)/.python-ext: $(VENV)/.ready Cargo.lock $(shell find core/src bindings-python/src -name '*.rs') core/Cargo.toml bindings-python/Cargo.toml pyproject.toml
+	VIRTUAL_ENV=$(ROOT)/$(VENV) PATH=$(ROOT)/$(VENV)/bin:$$PATH $(VENV)/bin/maturin develop --release -q
+	touch $@
+
+# `npm ci` runs the package's install script, which builds the addon.
+node_modules/.built: package.json package-lock.json Cargo.lock $(shell find core/src bindings-node/src -name '*.rs') core/Cargo.toml bindings-node/Cargo.toml
+	npm ci --no-audit --no-fund
+	touch $@
+
+test-rust:
+	cargo test -p fanio-core
+
+test-py: build
+	$(PY) -m pytest tests-py -q
+
+test-js: build
+	npm test
+
+typecheck: build
+	$(VENV)/bin/mypy --strict examples/typed_usage.py
+	cd bindings-python/python && $(ROOT)/$(VENV)/bin/mypy --strict -p fanio
+	npm run typecheck
+
+# `pip install .` and `npm install` of this repo give importable packages, checked in
+# throwaway places (the Rust build is shared through target/).
+check-install: build
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	python3 -m venv "$$tmp/venv"; \
+	CARGO_TARGET_DIR=$(ROOT)/target "$$tmp/venv/bin/pip" install -q .; \
+	(cd "$$tmp" && venv/bin/python -c "import asyncio, fanio; assert asyncio.run(fanio.settle([fanio.sleep(0, 1)]))[0].value == 1; print('pip install . -> import fanio: ok')"); \
+	mkdir "$$tmp/app"; cd "$$tmp/app"; npm init -y >/dev/null; npm install --no-audit --no-fund -s $(ROOT); \
+	node -e "require('fanio').sleep(0, 2).then(v => { if (v !== 2) process.exit(1); console.log('npm install -> require(\"fanio\"): ok') })"; \
+	node --input-type=module -e "import { sleep } from 'fanio'; if (await sleep(0, 3) !== 3) process.exit(1); console.log('npm install -> import \"fanio\": ok')"
+
+bench: build
+	$(PY) bench/settle_overhead.py
+	$(PY) bench/crossing.py
+	npm run bench
+
+# A smoke run of every benchmark (CI runs nothing longer).
+bench-quick: build
+	$(PY) bench/settle_overhead.py --quick
+	$(PY) bench/crossing.py --quick
+	node bench/settle_overhead.mjs --quick
+	node bench/crossing.mjs --quick
+
+clean:
+	rm -rf $(VENV) node_modules target
