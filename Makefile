@@ -12,7 +12,7 @@ demo: build
 	$(PY) examples/demo.py
 	node examples/demo.mjs
 
-test: build test-rust test-py test-js typecheck check-install
+test: build test-rust test-py test-js typecheck check-install bench-quick
 
 build: $(VENV)/.python-ext node_modules/.built
 
