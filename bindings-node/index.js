@@ -657,7 +657,14 @@ function settleNative(list, o, onProgress, signal) {
     for (let i = 0; i < n; i++) list[i]._state = FRESH;
     return Promise.reject(toFanio(e));
   }
-  for (let i = 0; i < n; i++) list[i]._state = RUNNING;
+  // The batch runs on the runtime meanwhile: build the results now, as if every op
+  // fulfils, so only rejections are left to patch when it ends.
+  const results = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const op = list[i];
+    op._state = RUNNING;
+    results[i] = { status: 'fulfilled', value: op._kind === FAIL ? undefined : op._value };
+  }
   return new Promise((resolve, reject) => {
     const onAbort = () => native.abortBatch(id);
     if (signal !== null) signal.addEventListener('abort', onAbort, { once: true });
@@ -675,14 +682,11 @@ function settleNative(list, o, onProgress, signal) {
         }
         const statuses = new Uint8Array(n);
         const rejections = native.takeBatch(id, statuses);
-        const results = new Array(n);
         let m = 0;
         for (let i = 0; i < n; i++) {
           const op = list[i];
           if (statuses[i] === 0) {
-            const value = op._value;
-            op._settle(true, value);
-            results[i] = { status: 'fulfilled', value };
+            op._settle(true, op._value);
           } else {
             const reason = fromStatus(statuses[i], rejections[m++]);
             op._settle(false, reason);

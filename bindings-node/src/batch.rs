@@ -34,8 +34,8 @@ pub fn settle_native(
     report_progress: bool,
 ) -> napi::Result<()> {
     let opts = parse(&env, &options, "limit")?;
-    let mut messages = messages.into_iter();
-    let ops = kinds.iter().zip(delays).map(|(k, ms)| hub::make_op(*k, *ms, &mut messages)).collect();
+    // The ops are made on the runtime, while JS prepares the results.
+    let (kinds, delays) = (kinds.to_vec(), delays.to_vec());
     let hub = hub::current();
     let progress_hub = hub.clone();
     let on_progress: Option<settle::ProgressFn> = report_progress.then(|| {
@@ -47,6 +47,8 @@ pub fn settle_native(
     fanio_core::runtime::handle().spawn(async move {
         // The Abortable (and every op future inside) is dropped by the end of this
         // statement, so an aborted batch has no op running when JS hears of it.
+        let mut messages = messages.into_iter();
+        let ops = kinds.iter().zip(&delays).map(|(k, ms)| hub::make_op(*k, *ms, &mut messages)).collect();
         let result = Abortable::new(settle::settle(ops, opts, on_progress), registration).await;
         match result {
             Ok(outcomes) => hub.push(BATCH_DONE, id as i32, 0, None, Some(outcomes)),
