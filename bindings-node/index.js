@@ -391,7 +391,8 @@ function newSchedule(o, limitName, known, sourceDone, stream, progress) {
 // Host-driven runs: the core's Scheduler on the JS thread. One napi call per
 // completion (`step`), which writes the next actions into this run's Int32Array.
 
-const IO_COUNT = 0;
+// Layout of a run's io array, as schedule.rs writes it ([0] is the action count,
+// also returned by scheduleStep); actions follow the header as (tag, index) pairs.
 const IO_MORE = 1;
 const IO_WAKE = 2;
 const IO_PROGRESS_DUE = 3;
@@ -429,9 +430,10 @@ class TaskContext {
 
 class Run {
   /**
-   * hooks: take(i) -> the task to start (in input order), invoke(task, i, ctx) -> its
-   * result (null: call a function task with ctx), sink(i, ok, value), onProgress,
-   * beforeStep() (a stream refills its source), finish().
+   * `size`: the number of tasks, or -1 for a stream. hooks: take(i) -> the task to
+   * start (in input order); invoke(element, i) -> its result, map's mapper (null: the
+   * tasks are ops, functions or promises); sink(i, ok, value); onProgress;
+   * beforeStep() (a stream refills its source); finish().
    */
   constructor(sched, size, hooks) {
     this.sched = sched;
