@@ -39,7 +39,9 @@ pub fn settle_native(
     let hub = hub::current();
     let progress_hub = hub.clone();
     let on_progress: Option<settle::ProgressFn> = report_progress.then(|| {
-        Box::new(move |done: usize, _total: usize| progress_hub.push(PROGRESS, id as i32, done as i32, None, None)) as _
+        Box::new(move |done: usize, _total: usize| {
+            progress_hub.push(PROGRESS, id as i32, done as i32, None, None)
+        }) as _
     });
     let (abort, registration) = AbortHandle::new_pair();
     BATCHES.with_borrow_mut(|b| b.insert(id, abort));
@@ -48,7 +50,11 @@ pub fn settle_native(
         // The Abortable (and every op future inside) is dropped by the end of this
         // statement, so an aborted batch has no op running when JS hears of it.
         let mut messages = messages.into_iter();
-        let ops = kinds.iter().zip(&delays).map(|(k, ms)| hub::make_op(*k, *ms, &mut messages)).collect();
+        let ops = kinds
+            .iter()
+            .zip(&delays)
+            .map(|(k, ms)| hub::make_op(*k, *ms, &mut messages))
+            .collect();
         let result = Abortable::new(settle::settle(ops, opts, on_progress), registration).await;
         match result {
             Ok(outcomes) => hub.push(BATCH_DONE, id as i32, 0, None, Some(outcomes)),

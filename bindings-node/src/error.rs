@@ -28,7 +28,10 @@ pub trait ThrowJs {
 
 impl ThrowJs for Error {
     fn throw(&self, env: &Env) -> napi::Error {
-        let e = napi::Error::new(CodeStatus(self.code.as_str().to_owned()), self.message.to_string());
+        let e = napi::Error::new(
+            CodeStatus(self.code.as_str().to_owned()),
+            self.message.to_string(),
+        );
         unsafe { JsError::from(e).throw_into(env.raw()) };
         napi::Error::new(Status::PendingException, self.message.to_string())
     }
@@ -44,10 +47,15 @@ pub fn status(outcome: &Outcome) -> i32 {
 }
 
 pub fn code_status(code: Code) -> i32 {
-    1 + Code::ALL.iter().position(|c| *c == code).expect("every code is in Code::ALL") as i32
+    1 + Code::ALL
+        .iter()
+        .position(|c| *c == code)
+        .expect("every code is in Code::ALL") as i32
 }
 
 /// The code of a status number JS sent back (a stop reason).
 pub fn status_code(status: u32) -> Option<Code> {
-    (status as usize).checked_sub(1).and_then(|i| Code::ALL.get(i).copied())
+    (status as usize)
+        .checked_sub(1)
+        .and_then(|i| Code::ALL.get(i).copied())
 }

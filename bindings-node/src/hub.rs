@@ -6,9 +6,9 @@
 //! every worker) has its own hub; a run carries an `Arc` of the hub that started it.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -62,13 +62,30 @@ thread_local! {
 
 /// The hub of this JS thread's environment.
 pub fn current() -> Arc<Hub> {
-    HUB.with_borrow(|h| h.clone()).expect("fanio: the hub is set up when the module loads")
+    HUB.with_borrow(|h| h.clone())
+        .expect("fanio: the hub is set up when the module loads")
 }
 
 impl Hub {
     /// Queues a record from any thread; wakes JS only if it is not already woken.
-    pub fn push(&self, kind: i32, id: i32, value: i32, message: Option<Arc<str>>, outcomes: Option<Vec<Outcome>>) {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(Record { kind, id, value, message, outcomes });
+    pub fn push(
+        &self,
+        kind: i32,
+        id: i32,
+        value: i32,
+        message: Option<Arc<str>>,
+        outcomes: Option<Vec<Outcome>>,
+    ) {
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Record {
+                kind,
+                id,
+                value,
+                message,
+                outcomes,
+            });
         if !self.notified.swap(true, Ordering::AcqRel) {
             self.wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }
@@ -92,8 +109,17 @@ impl Hub {
 /// when the module loads in a Node environment).
 #[napi]
 pub fn init_hub(on_wake: Function<(), ()>) -> napi::Result<()> {
-    let wake = on_wake.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
-    let hub = Hub { queue: Mutex::new(Vec::new()), notified: AtomicBool::new(false), pending: AtomicUsize::new(0), wake };
+    let wake = on_wake
+        .build_threadsafe_function()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()?;
+    let hub = Hub {
+        queue: Mutex::new(Vec::new()),
+        notified: AtomicBool::new(false),
+        pending: AtomicUsize::new(0),
+        wake,
+    };
     HUB.with_borrow_mut(|h| *h = Some(Arc::new(hub)));
     Ok(())
 }
@@ -126,7 +152,8 @@ impl Future for Tracked {
             Poll::Ready(outcome) => {
                 self.fut = None;
                 let message = outcome.as_ref().err().map(|e| e.message.clone());
-                self.hub.push(OP_DONE, self.slot, status(&outcome), message, None);
+                self.hub
+                    .push(OP_DONE, self.slot, status(&outcome), message, None);
                 Poll::Ready(())
             }
         }
@@ -138,7 +165,13 @@ impl Drop for Tracked {
         if let Some(fut) = self.fut.take() {
             drop(fut);
             let e = Error::stopped(Code::Cancelled);
-            self.hub.push(OP_DONE, self.slot, status(&Err(e.clone())), Some(e.message), None);
+            self.hub.push(
+                OP_DONE,
+                self.slot,
+                status(&Err(e.clone())),
+                Some(e.message),
+                None,
+            );
         }
     }
 }
@@ -146,7 +179,14 @@ impl Drop for Tracked {
 /// Starts `n` single ops (awaited alone or as thenables in a host batch), packed by
 /// JS: one call and one hop onto the runtime per burst of starts, not per op.
 #[napi]
-pub fn start_ops(env: Env, n: u32, slots: &[i32], kinds: &[u8], delays: &[f64], messages: Vec<String>) {
+pub fn start_ops(
+    env: Env,
+    n: u32,
+    slots: &[i32],
+    kinds: &[u8],
+    delays: &[f64],
+    messages: Vec<String>,
+) {
     let n = n as usize;
     let hub = current();
     let mut messages = messages.into_iter();
@@ -162,7 +202,14 @@ pub fn start_ops(env: Env, n: u32, slots: &[i32], kinds: &[u8], delays: &[f64], 
             }
             aborts[s] = Some(handle);
             let fut: BoxFuture<'static, Outcome> = Box::pin(async move { op.run().await });
-            tasks.push(Abortable::new(Tracked { hub: hub.clone(), slot, fut: Some(fut) }, registration));
+            tasks.push(Abortable::new(
+                Tracked {
+                    hub: hub.clone(),
+                    slot,
+                    fut: Some(fut),
+                },
+                registration,
+            ));
             hub.begin(&env);
         }
     });

@@ -31,7 +31,12 @@ fn init() {
 pub fn codes() -> Vec<Vec<String>> {
     Code::ALL
         .iter()
-        .map(|c| vec![c.as_str().to_owned(), fanio_core::Error::stopped(*c).message.to_string()])
+        .map(|c| {
+            vec![
+                c.as_str().to_owned(),
+                fanio_core::Error::stopped(*c).message.to_string(),
+            ]
+        })
         .collect()
 }
 
@@ -46,7 +51,10 @@ pub struct OpStats {
 #[napi]
 pub fn op_stats() -> OpStats {
     let (running, peak) = op::stats();
-    OpStats { running: running as u32, peak: peak as u32 }
+    OpStats {
+        running: running as u32,
+        peak: peak as u32,
+    }
 }
 
 #[napi]
@@ -58,5 +66,7 @@ pub fn reset_op_stats() {
 /// check fails, to throw the core's error.
 #[napi]
 pub fn check_delay(env: Env, ms: f64, name: String) -> napi::Result<()> {
-    core_schedule::seconds(Some(ms / 1000.0), &name).map(|_| ()).map_err(|e| e.throw(&env))
+    core_schedule::seconds(Some(ms / 1000.0), &name)
+        .map(|_| ())
+        .map_err(|e| e.throw(&env))
 }

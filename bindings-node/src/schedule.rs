@@ -65,17 +65,24 @@ pub fn schedule_new(
 ) -> napi::Result<u32> {
     let opts = parse(&env, &options, &limit_name)?;
     let progress = progress || opts.progress;
-    let s = Schedule { inner: Scheduler::new(opts, known as usize, source_done, stream), actions: Vec::new(), sent: 0, progress };
-    Ok(TABLE.with_borrow_mut(|t| match t.iter().position(Option::is_none) {
-        Some(i) => {
-            t[i] = Some(s);
-            i as u32
-        }
-        None => {
-            t.push(Some(s));
-            (t.len() - 1) as u32
-        }
-    }))
+    let s = Schedule {
+        inner: Scheduler::new(opts, known as usize, source_done, stream),
+        actions: Vec::new(),
+        sent: 0,
+        progress,
+    };
+    Ok(
+        TABLE.with_borrow_mut(|t| match t.iter().position(Option::is_none) {
+            Some(i) => {
+                t[i] = Some(s);
+                i as u32
+            }
+            None => {
+                t.push(Some(s));
+                (t.len() - 1) as u32
+            }
+        }),
+    )
 }
 
 #[napi]
@@ -90,7 +97,10 @@ pub fn schedule_free(id: u32) {
 /// How many tasks a streamed source should keep handed over and not yet settled.
 #[napi]
 pub fn schedule_feed_target(id: u32) -> u32 {
-    with(id, |s| feed_target(s.inner.limit()).min(u32::MAX as usize) as u32).unwrap_or(0)
+    with(id, |s| {
+        feed_target(s.inner.limit()).min(u32::MAX as usize) as u32
+    })
+    .unwrap_or(0)
 }
 
 /// More tasks were handed over; `done` says the source has ended.
@@ -118,7 +128,13 @@ pub fn schedule_stop(id: u32, status: u32) {
 /// consumer; then advances to now. Writes the header and actions into `io`; returns
 /// how many actions it wrote.
 #[napi]
-pub fn schedule_step(id: u32, mut io: Int32ArraySlice, completed: i32, rejected: bool, read: u32) -> u32 {
+pub fn schedule_step(
+    id: u32,
+    mut io: Int32ArraySlice,
+    completed: i32,
+    rejected: bool,
+    read: u32,
+) -> u32 {
     // SAFETY: each batch has its own io array, only touched on the JS thread.
     let io = unsafe { io.as_mut() };
     with(id, |s| s.step(io, completed, rejected, read)).unwrap_or(0)
@@ -127,7 +143,11 @@ pub fn schedule_step(id: u32, mut io: Int32ArraySlice, completed: i32, rejected:
 impl Schedule {
     fn step(&mut self, io: &mut [i32], completed: i32, rejected: bool, read: u32) -> u32 {
         let now = Instant::now();
-        io[ACCEPTED] = if completed >= 0 { self.inner.complete(completed as usize, rejected) as i32 } else { 0 };
+        io[ACCEPTED] = if completed >= 0 {
+            self.inner.complete(completed as usize, rejected) as i32
+        } else {
+            0
+        };
         if read > 0 {
             self.inner.read(read as usize);
         }
@@ -155,7 +175,9 @@ impl Schedule {
         io[COUNT] = n as i32;
         io[MORE] = (self.sent < self.actions.len()) as i32;
         io[PROGRESS_DUE] = 0;
-        if self.progress && let Some((done, total)) = self.inner.progress(now) {
+        if self.progress
+            && let Some((done, total)) = self.inner.progress(now)
+        {
             io[PROGRESS_DUE] = 1;
             io[DONE] = done as i32;
             io[TOTAL] = total as i32;
@@ -164,4 +186,3 @@ impl Schedule {
         n as u32
     }
 }
-
