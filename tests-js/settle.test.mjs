@@ -143,6 +143,19 @@ describe('ops', () => {
     assert.ok(ran);
   });
 
+  test('huge finite durations mean "never", they do not crash', async () => {
+    const results = await settle([sleep(1e300, 'never'), () => 'now'], { timeout: 20, deadline: 1e300 });
+    assert.deepStrictEqual(
+      results.map((r) => r.reason?.code ?? r.value),
+      ['E_TIMEOUT', 'now'],
+    );
+    assert.deepStrictEqual(
+      (await settle([sleep(1, 'x')], { timeout: 1e25, deadline: 1e22 })).map((r) => r.value),
+      ['x'],
+    );
+    assert.equal(running(), 0);
+  });
+
   test('bad delays throw E_INVALID_ARGUMENT at once', () => {
     for (const ms of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5', undefined]) {
       assert.throws(() => sleep(ms, 'x'), isCode('E_INVALID_ARGUMENT'), String(ms));

@@ -126,7 +126,7 @@ pub fn init_hub(on_wake: Function<(), ()>) -> napi::Result<()> {
 
 /// Makes the core op a JS op describes (kind, delay in ms, message of a fail op).
 pub fn make_op(kind: u8, ms: f64, messages: &mut impl Iterator<Item = String>) -> Op {
-    let delay = Duration::from_secs_f64(ms / 1000.0);
+    let delay = Duration::from_secs_f64(crate::options::clamp_ms(ms) / 1000.0);
     if kind == FAIL {
         op::fail(delay, messages.next().unwrap_or_default())
     } else {
