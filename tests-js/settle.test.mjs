@@ -153,6 +153,10 @@ describe('ops', () => {
       (await settle([sleep(1, 'x')], { timeout: 1e25, deadline: 1e22 })).map((r) => r.value),
       ['x'],
     );
+    assert.deepStrictEqual(
+      (await settle([() => 1, () => 2], { rate: 1e-300, deadline: 30 })).map((r) => r.reason?.code ?? r.value),
+      [1, 'E_TIMEOUT'],
+    );
     assert.equal(running(), 0);
   });
 
