@@ -204,3 +204,11 @@ async def test_as_settled_fail_fast_and_bad_items() -> None:
     with pytest.raises(fanio.InvalidArgument):
         async for _ in fanio.as_settled([fanio.sleep(0), "nope"]):
             pass
+
+
+async def test_absurd_durations_mean_never_instead_of_crashing() -> None:
+    outcomes = await fanio.settle([fanio.sleep(0.001, "x"), fanio.sleep(1e300)], timeout=1e25, deadline=0.2)
+    assert outcomes[0] == fanio.Fulfilled("x")
+    assert outcomes[1].error.code == "E_TIMEOUT"
+    ran = await fanio.settle([fanio.sleep(0, 1), fanio.sleep(0, 2)], rate=1e-300, deadline=0.1)
+    assert ran[0] == fanio.Fulfilled(1) and ran[1].error.code == "E_TIMEOUT"

@@ -11,7 +11,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use fanio_core::{Code, Error, Op, Outcome, Value, op};
 use futures::future::{AbortHandle, Abortable, BoxFuture};
@@ -126,7 +125,8 @@ pub fn init_hub(on_wake: Function<(), ()>) -> napi::Result<()> {
 
 /// Makes the core op a JS op describes (kind, delay in ms, message of a fail op).
 pub fn make_op(kind: u8, ms: f64, messages: &mut impl Iterator<Item = String>) -> Op {
-    let delay = Duration::from_secs_f64(crate::options::clamp_ms(ms) / 1000.0);
+    // The JS side checked `ms` when the op was made; the core clamps "forever".
+    let delay = fanio_core::schedule::seconds(Some(ms / 1000.0), "ms").ok().flatten().unwrap_or_default();
     if kind == FAIL {
         op::fail(delay, messages.next().unwrap_or_default())
     } else {

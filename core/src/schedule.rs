@@ -62,11 +62,15 @@ impl Options {
     }
 }
 
+/// Longer than this (2^32 s, about 136 years) means "never": longer durations overflow
+/// `Duration::from_secs_f64` and `Instant` arithmetic, so they are clamped to it.
+const FOREVER_SECS: f64 = 4_294_967_296.0;
+
 /// A duration given in seconds: finite and not negative.
 pub fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>> {
     match value {
         None => Ok(None),
-        Some(s) if s >= 0.0 && s.is_finite() => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) if s >= 0.0 && s.is_finite() => Ok(Some(Duration::from_secs_f64(s.min(FOREVER_SECS)))),
         Some(s) => Err(Error::invalid(format!("{name} must be a finite number >= 0, got {s}"))),
     }
 }
@@ -247,7 +251,7 @@ impl Scheduler {
                 return None;
             }
             if let Some(rate) = self.opts.rate {
-                let at = self.t0 + Duration::from_secs_f64(self.started as f64 / rate);
+                let at = self.t0 + Duration::from_secs_f64((self.started as f64 / rate).min(FOREVER_SECS));
                 if at > now {
                     return Some(at);
                 }
@@ -301,6 +305,12 @@ mod tests {
         let ok = Options::parse(&RawOptions { limit: Some(4.0), timeout: Some(0.5), ..Default::default() }, "limit").unwrap();
         assert_eq!(ok.limit, Some(4));
         assert_eq!(ok.timeout, Some(Duration::from_millis(500)));
+        let huge = RawOptions { timeout: Some(1e300), deadline: Some(1e25), rate: Some(1e-300), ..Default::default() };
+        let huge = Options::parse(&huge, "limit").unwrap();
+        assert_eq!(huge.timeout, Some(Duration::from_secs(1 << 32)), "clamped, not a panic");
+        let mut s = Scheduler::new(huge, 2, true, false);
+        let mut out = vec![];
+        assert!(s.poll(Instant::now(), &mut out).is_some(), "the second start waits 2^32 s, no overflow");
     }
 
     #[test]
