@@ -99,11 +99,6 @@ impl Op {
             }
         }
     }
-
-    /// True when the op has not started: a batch may run it wholly inside Rust.
-    pub fn is_fresh(&self) -> bool {
-        matches!(*self.state(), State::Ready(_))
-    }
 }
 
 /// Counts a running op future and settles the op as cancelled if it is dropped early.
