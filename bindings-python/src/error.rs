@@ -1,22 +1,28 @@
 //! Turns a core `Error` into the `fanio` exception of its code, so a call site that
 //! fails stays one line (`.or_raise(py)?`).
 
+use fanio_core::error::Field;
 use fanio_core::{Code, Error};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
-/// `fanio._errors.BY_CODE`: the exception class of each code, defined in Python so the
+/// `fanio._errors.make`: builds the exception of a code, defined in Python so the
 /// classes pickle and subclass builtins (ValueError, TimeoutError) naturally.
-static CLASSES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
+static MAKE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-/// The exception instance for `err` (a `Rejected` holds it; a raise wraps it).
+/// The exception instance for `err` (a `Rejected` holds it; a raise wraps it), with
+/// the error's fields as attributes.
 pub fn exception<'py>(py: Python<'py>, err: &Error) -> PyResult<Bound<'py, PyAny>> {
-    let classes = CLASSES.import(py, "fanio._errors", "BY_CODE")?;
-    let class = classes
-        .get_item(err.code.as_str())?
-        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err(format!("no class for {}", err.code)))?;
-    class.call1((&*err.message,))
+    let make = MAKE.import(py, "fanio._errors", "make")?;
+    let fields = PyDict::new(py);
+    for (name, value) in err.fields.iter() {
+        match value {
+            Field::Int(v) => fields.set_item(*name, *v)?,
+            Field::Str(v) => fields.set_item(*name, &**v)?,
+        }
+    }
+    make.call1((err.code.as_str(), &*err.message, fields))
 }
 
 pub fn to_pyerr(py: Python<'_>, err: &Error) -> PyErr {

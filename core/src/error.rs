@@ -13,16 +13,34 @@ pub enum Code {
     Cancelled,
     Closed,
     Failed,
+    Connect,
+    Tls,
+    HttpStatus,
+    Protocol,
+    Decode,
+    BodyTooLarge,
+    Db,
+    PoolTimeout,
+    NoRows,
 }
 
 impl Code {
     /// Every code, so bindings can build their error classes from one list.
-    pub const ALL: [Code; 5] = [
+    pub const ALL: [Code; 14] = [
         Code::InvalidArgument,
         Code::Timeout,
         Code::Cancelled,
         Code::Closed,
         Code::Failed,
+        Code::Connect,
+        Code::Tls,
+        Code::HttpStatus,
+        Code::Protocol,
+        Code::Decode,
+        Code::BodyTooLarge,
+        Code::Db,
+        Code::PoolTimeout,
+        Code::NoRows,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +50,15 @@ impl Code {
             Code::Cancelled => "E_CANCELLED",
             Code::Closed => "E_CLOSED",
             Code::Failed => "E_FAILED",
+            Code::Connect => "E_CONNECT",
+            Code::Tls => "E_TLS",
+            Code::HttpStatus => "E_HTTP_STATUS",
+            Code::Protocol => "E_PROTOCOL",
+            Code::Decode => "E_DECODE",
+            Code::BodyTooLarge => "E_BODY_TOO_LARGE",
+            Code::Db => "E_DB",
+            Code::PoolTimeout => "E_POOL_TIMEOUT",
+            Code::NoRows => "E_NO_ROWS",
         }
     }
 }
@@ -42,17 +69,42 @@ impl fmt::Display for Code {
     }
 }
 
-/// A failure with its code and a message for people. Cheap to clone: a settled
-/// outcome is handed out again each time an op is re-awaited.
+/// A structured detail of an error, set as an attribute / property of the host error
+/// under the same name in both languages (`status`, `url`, `phase`, `sqlstate`, ...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Field {
+    Int(i64),
+    Str(Arc<str>),
+}
+
+/// A failure with its code, a message for people and the structured fields callers
+/// match on. Cheap to clone: a settled outcome is handed out again each time an op is
+/// re-awaited.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     pub code: Code,
     pub message: Arc<str>,
+    /// Names are snake_case words that read the same in both languages (`status`,
+    /// `sqlstate`); a binding never renames them.
+    pub fields: Arc<[(&'static str, Field)]>,
 }
 
 impl Error {
     pub fn new(code: Code, message: impl Into<Arc<str>>) -> Self {
-        Error { code, message: message.into() }
+        Error { code, message: message.into(), fields: Arc::new([]) }
+    }
+
+    /// The same error with one more field (builder style; errors are made rarely).
+    pub fn with(mut self, name: &'static str, value: impl Into<Field>) -> Self {
+        let mut fields: Vec<_> = self.fields.iter().filter(|(n, _)| *n != name).cloned().collect();
+        fields.push((name, value.into()));
+        self.fields = fields.into();
+        self
+    }
+
+    /// The value of the field `name`, if the error has it.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     pub fn invalid(message: impl Into<Arc<str>>) -> Self {
@@ -69,6 +121,30 @@ impl Error {
             other => other.as_str(),
         };
         Error::new(code, message)
+    }
+}
+
+impl From<i64> for Field {
+    fn from(v: i64) -> Self {
+        Field::Int(v)
+    }
+}
+
+impl From<&str> for Field {
+    fn from(v: &str) -> Self {
+        Field::Str(v.into())
+    }
+}
+
+impl From<String> for Field {
+    fn from(v: String) -> Self {
+        Field::Str(v.into())
+    }
+}
+
+impl From<Arc<str>> for Field {
+    fn from(v: Arc<str>) -> Self {
+        Field::Str(v)
     }
 }
 

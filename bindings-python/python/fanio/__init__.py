@@ -6,18 +6,44 @@ import atexit
 
 from . import _fanio
 from ._engine import as_settled, gather, settle
-from ._errors import Cancelled, ClosedError, FanioError, InvalidArgument, TimeoutError
+from ._errors import (
+    BodyTooLarge,
+    Cancelled,
+    ClosedError,
+    ConnectError,
+    DatabaseError,
+    DecodeError,
+    FanioError,
+    HttpStatusError,
+    IntegrityError,
+    InvalidArgument,
+    NoRows,
+    PoolTimeout,
+    ProtocolError,
+    TimeoutError,
+    TlsError,
+)
 from ._fanio import Fulfilled, Op, Rejected, fail, op_stats, reset_op_stats, sleep
 
 # Ops still pending at interpreter exit are dropped, not polled during teardown.
 atexit.register(_fanio._shutdown)
 
 __all__ = [
+    "BodyTooLarge",
     "Cancelled",
     "ClosedError",
+    "ConnectError",
+    "DatabaseError",
+    "DecodeError",
     "FanioError",
     "Fulfilled",
+    "HttpStatusError",
+    "IntegrityError",
     "InvalidArgument",
+    "NoRows",
+    "PoolTimeout",
+    "ProtocolError",
+    "TlsError",
     "Op",
     "Rejected",
     "TimeoutError",

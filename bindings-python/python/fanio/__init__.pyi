@@ -11,22 +11,59 @@ _E_co = TypeVar("_E_co", bound=BaseException, covariant=True)
 ProgressCallback = Callable[[int, int], object]
 
 class FanioError(Exception):
-    """Base of every fanio error; ``.code`` is its stable code."""
+    """Base of every fanio error; ``.code`` is its stable code. Structured details
+    (``status``, ``url``, ``phase``, ``attempts``, ``sqlstate``, ...) are attributes,
+    listed in ``.fields``."""
 
     code: str
-    def __init__(self, message: str = "", code: str | None = None) -> None: ...
+    fields: dict[str, Any]
+    def __init__(self, message: str = "", code: str | None = None, **fields: Any) -> None: ...
+    def __getattr__(self, name: str) -> Any: ...
 
 class InvalidArgument(FanioError, ValueError):
     """E_INVALID_ARGUMENT: bad input from the caller; nothing was started."""
 
 class TimeoutError(FanioError, builtins.TimeoutError):
-    """E_TIMEOUT: an op, phase or deadline ran out."""
+    """E_TIMEOUT: an op, phase or deadline ran out (``.phase`` for HTTP)."""
 
 class Cancelled(FanioError):
     """E_CANCELLED: cancelled by fail-fast, a deadline, or close."""
 
 class ClosedError(FanioError):
     """E_CLOSED: the client or database was closed."""
+
+class ConnectError(FanioError, builtins.ConnectionError):
+    """E_CONNECT: could not connect (refused, DNS, unreachable)."""
+
+class TlsError(FanioError):
+    """E_TLS: a certificate or handshake failure."""
+
+class HttpStatusError(FanioError):
+    """E_HTTP_STATUS: a 4xx/5xx response where errors on status were asked for."""
+
+    status: int
+    url: str
+
+class ProtocolError(FanioError):
+    """E_PROTOCOL: a malformed response, or the connection was reset mid-body."""
+
+class DecodeError(FanioError):
+    """E_DECODE: a body or value could not be decoded."""
+
+class BodyTooLarge(FanioError):
+    """E_BODY_TOO_LARGE: the response exceeded the configured maximum size."""
+
+class DatabaseError(FanioError):
+    """E_DB: an error reported by the database."""
+
+class IntegrityError(DatabaseError):
+    """E_DB with a SQLSTATE of class 23 (unique, foreign key, not null, check)."""
+
+class PoolTimeout(TimeoutError):
+    """E_POOL_TIMEOUT: no connection of the pool was free in time."""
+
+class NoRows(FanioError):
+    """E_NO_ROWS: ``fetch_one`` found no row."""
 
 class Op(Generic[_T_co]):
     """A lazy native operation: nothing runs until it is awaited or settled, and it runs
