@@ -8,12 +8,35 @@ export type ErrorCode =
   | 'E_CANCELLED'
   | 'E_CLOSED'
   | 'E_FAILED'
+  | 'E_CONNECT'
+  | 'E_TLS'
+  | 'E_HTTP_STATUS'
+  | 'E_PROTOCOL'
+  | 'E_DECODE'
+  | 'E_BODY_TOO_LARGE'
+  | 'E_DB'
+  | 'E_POOL_TIMEOUT'
+  | 'E_NO_ROWS'
   | (string & {});
 
 /** Every rejection from fanio: an Error whose `code` says what kind of failure it is. */
 export declare class FanioError extends Error {
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown });
   readonly code: ErrorCode;
+  /** HTTP: the status of an E_HTTP_STATUS response. */
+  readonly status?: number;
+  /** HTTP: the URL the failure is about. */
+  readonly url?: string;
+  /** HTTP E_TIMEOUT: which time ran out, 'connect' | 'read' | 'total'. */
+  readonly phase?: string;
+  /** HTTP: how many attempts a retry policy made. */
+  readonly attempts?: number;
+  /** Databases (E_DB): the SQLSTATE and the details Postgres gives. */
+  readonly sqlstate?: string;
+  readonly constraint?: string;
+  readonly table?: string;
+  readonly column?: string;
+  readonly detail?: string;
 }
 
 /**

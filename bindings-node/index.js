@@ -25,20 +25,25 @@ class FanioError extends Error {
 }
 Object.defineProperty(FanioError.prototype, 'name', { value: 'FanioError', configurable: true, writable: true });
 
-function fromStatus(status, message) {
-  return new FanioError(CODES[status - 1], message === undefined ? STOPPED_MESSAGES[status - 1] : message);
+/** The FanioError of a rejection: `reason` is what the addon sent (a message, or
+ * `[message, fields]` when the error has fields such as `status` or `sqlstate`). */
+function fromStatus(status, reason) {
+  if (reason === undefined) return new FanioError(CODES[status - 1], STOPPED_MESSAGES[status - 1]);
+  if (typeof reason === 'string') return new FanioError(CODES[status - 1], reason);
+  return Object.assign(new FanioError(CODES[status - 1], reason[0]), reason[1]);
 }
 
 function invalid(message) {
   return new FanioError('E_INVALID_ARGUMENT', message);
 }
 
-/** The addon throws plain Errors with `.code`; callers get FanioErrors. */
+/** The addon throws plain Errors with `.code` (and fields); callers get FanioErrors. */
 function toFanio(e) {
   if (e instanceof FanioError || !(e instanceof Error) || typeof e.code !== 'string' || !e.code.startsWith('E_')) {
     return e;
   }
-  return new FanioError(e.code, e.message);
+  const { code, message, stack, ...fields } = e;
+  return Object.assign(new FanioError(code, message), fields);
 }
 
 function describe(v) {
@@ -69,6 +74,7 @@ const stage = {
   kinds: new Uint8Array(1024),
   delays: new Float64Array(1024),
   messages: [],
+  natives: [],
 };
 let flushQueued = false;
 
@@ -76,8 +82,10 @@ function onWake() {
   for (;;) {
     const n = native.drain(hubBuf);
     if (n === 0) return;
-    let messages = null;
+    let reasons = null;
     let m = 0;
+    let values = null;
+    let v = 0;
     for (let k = 0; k < n; k++) {
       const kind = hubBuf[3 * k];
       const id = hubBuf[3 * k + 1];
@@ -86,12 +94,15 @@ function onWake() {
         const op = slotOps[id];
         slotOps[id] = undefined;
         freeSlots.push(id);
-        let message;
+        let result;
         if (value !== 0) {
-          if (messages === null) messages = native.drainMessages();
-          message = messages[m++];
+          if (reasons === null) reasons = native.drainReasons();
+          result = reasons[m++];
+        } else if (op._kind === NATIVE) {
+          if (values === null) values = native.drainValues();
+          result = values[v++];
         }
-        op._ended(value, message);
+        op._ended(value, result);
       } else if (kind === K_PROGRESS) {
         const batch = nativeBatches.get(id);
         if (batch !== undefined) report(batch.onProgress, value, batch.total);
@@ -143,6 +154,7 @@ function startSingle(op) {
   stage.kinds[n] = op._kind;
   stage.delays[n] = op._ms;
   if (op._kind === FAIL) stage.messages.push(op._value);
+  else if (op._kind === NATIVE) stage.natives.push(op._value);
   stage.n = n + 1;
   if (!flushQueued) {
     flushQueued = true;
@@ -155,9 +167,10 @@ function flushStarts() {
   const n = stage.n;
   if (n === 0) return;
   stage.n = 0;
-  const messages = stage.messages;
+  const { messages, natives } = stage;
   stage.messages = [];
-  native.startOps(n, stage.slots, stage.kinds, stage.delays, messages);
+  stage.natives = [];
+  native.startOps(n, stage.slots, stage.kinds, stage.delays, messages, natives);
 }
 
 // ---------------------------------------------------------------------------------
@@ -166,6 +179,8 @@ function flushStarts() {
 
 const SLEEP = 0;
 const FAIL = 1;
+/** An op the addon made (a request, a query): `_value` holds its NativeOp handle. */
+const NATIVE = 2;
 const FRESH = 0;
 const RUNNING = 1;
 const FULFILLED = 2;
@@ -272,12 +287,13 @@ class Op {
     }
   }
 
-  /** The addon says the native run ended (or, after `_cancel`, that it was dropped). */
-  _ended(status, message) {
+  /** The addon says the native run ended (or, after `_cancel`, that it was dropped):
+   * `result` is the reason of a rejection or the value of a fulfilled NATIVE op. */
+  _ended(status, result) {
     const run = this._run;
     run.slot = -1;
-    if (status === 0) this._settle(true, this._value);
-    else this._settle(false, fromStatus(status, message));
+    if (status === 0) this._settle(true, this._kind === NATIVE ? result : this._value);
+    else this._settle(false, fromStatus(status, result));
     const onDrop = run.onDrop;
     if (onDrop !== null) {
       run.onDrop = null;
@@ -645,16 +661,18 @@ function settleNative(list, o, onProgress, signal) {
   const kinds = new Uint8Array(n);
   const delays = new Float64Array(n);
   const messages = [];
+  const natives = [];
   for (let i = 0; i < n; i++) {
     const op = list[i];
     kinds[i] = op._kind;
     delays[i] = op._ms;
     if (op._kind === FAIL) messages.push(op._value);
+    else if (op._kind === NATIVE) natives.push(op._value);
   }
   const id = nextBatchId;
   nextBatchId = nextBatchId >= 0x7fffffff ? 1 : nextBatchId + 1;
   try {
-    native.settleNative(id, kinds, delays, messages, o, onProgress !== null);
+    native.settleNative(id, kinds, delays, messages, natives, o, onProgress !== null);
   } catch (e) {
     for (let i = 0; i < n; i++) list[i]._state = FRESH;
     return Promise.reject(toFanio(e));
@@ -665,7 +683,7 @@ function settleNative(list, o, onProgress, signal) {
   for (let i = 0; i < n; i++) {
     const op = list[i];
     op._state = RUNNING;
-    results[i] = { status: 'fulfilled', value: op._kind === FAIL ? undefined : op._value };
+    results[i] = { status: 'fulfilled', value: op._kind === SLEEP ? op._value : undefined };
   }
   return new Promise((resolve, reject) => {
     const onAbort = () => native.abortBatch(id);
@@ -683,12 +701,19 @@ function settleNative(list, o, onProgress, signal) {
           return;
         }
         const statuses = new Uint8Array(n);
-        const rejections = native.takeBatch(id, statuses);
+        const [rejections, values] = native.takeBatch(id, statuses, kinds);
         let m = 0;
+        let v = 0;
         for (let i = 0; i < n; i++) {
           const op = list[i];
           if (statuses[i] === 0) {
-            op._settle(true, op._value);
+            if (op._kind === NATIVE) {
+              const value = values[v++];
+              results[i].value = value;
+              op._settle(true, value);
+            } else {
+              op._settle(true, op._value);
+            }
           } else {
             const reason = fromStatus(statuses[i], rejections[m++]);
             op._settle(false, reason);
@@ -952,6 +977,15 @@ async function* asSettled(tasks, options) {
     }
   }
 }
+
+/** An op of kind NATIVE around a `NativeOp` the addon made (a request, a query). */
+function nativeOp(handle) {
+  return new Op(NATIVE, 0, handle);
+}
+
+/** What the domain modules (HTTP, databases) build on: they make NativeOps through the
+ * addon, wrap them with `nativeOp`, and convert errors the same way as the engine. */
+const kit = { native, nativeOp, invalid, toFanio, describe, settle, asSettled, FanioError };
 
 module.exports = {
   sleep,

@@ -9,6 +9,9 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Made only by the addon's own functions; JS never constructs one. */
+export declare class NativeOp {}
+
 /** Drops batch `id` (its AbortSignal fired). */
 export declare function abortBatch(id: number): void
 
@@ -49,12 +52,19 @@ export declare function codes(): Array<Array<string>>
 
 /**
  * Moves queued records into `buf` as (kind, id, value) triples; returns how many.
- * JS calls again until 0. Messages of rejected ops wait in `drainMessages()`.
+ * JS calls again until 0. Reasons of rejected ops wait in `drainReasons()`, values of
+ * fulfilled native ops in `drainValues()`.
  */
 export declare function drain(buf: Int32Array): number
 
-/** Messages of the rejected ops of the last `drain`, in record order. */
-export declare function drainMessages(): Array<string>
+/**
+ * Reasons of the rejected ops of the last `drain`, in record order: a message, or
+ * `[message, fields]`.
+ */
+export declare function drainReasons(): unknown[]
+
+/** Values of the fulfilled native ops of the last `drain`, in record order. */
+export declare function drainValues(): unknown[]
 
 /**
  * Sets up this environment's hub with the JS function that drains it (called once
@@ -101,19 +111,20 @@ export declare function scheduleStop(id: number, status: number): void
 
 /**
  * Starts batch `id` of ops packed by JS (kinds, delays in ms, messages of the fail ops
- * in order). Bad options throw E_INVALID_ARGUMENT before anything starts. The end
+ * and the native ops, each in order). Bad options throw E_INVALID_ARGUMENT before anything starts. The end
  * arrives as a BATCH_DONE record (value 0: finished, 1: aborted).
  */
-export declare function settleNative(id: number, kinds: Uint8Array, delays: Float64Array, messages: Array<string>, options: BatchOptions, reportProgress: boolean): void
+export declare function settleNative(id: number, kinds: Uint8Array, delays: Float64Array, messages: Array<string>, natives: Array<NativeOp>, options: BatchOptions, reportProgress: boolean): void
 
 /**
  * Starts `n` single ops (awaited alone or as thenables in a host batch), packed by
  * JS: one call and one hop onto the runtime per burst of starts, not per op.
  */
-export declare function startOps(n: number, slots: Int32Array, kinds: Uint8Array, delays: Float64Array, messages: Array<string>): void
+export declare function startOps(n: number, slots: Int32Array, kinds: Uint8Array, delays: Float64Array, messages: Array<string>, natives: Array<NativeOp>): void
 
 /**
  * Takes the outcomes of finished batch `id`: writes each status into `statuses` and
- * returns the messages of the rejected ones in input order.
+ * returns `[reasons of the rejected ops, values of the fulfilled native ops]`, each in
+ * input order (`kinds` is what JS packed, so it knows which ops are native).
  */
-export declare function takeBatch(id: number, statuses: Uint8Array): Array<string>
+export declare function takeBatch(id: number, statuses: Uint8Array, kinds: Uint8Array): unknown[]

@@ -835,13 +835,15 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeOp = nativeBinding.NativeOp
 module.exports.abortBatch = nativeBinding.abortBatch
 module.exports.benchPingPong = nativeBinding.benchPingPong
 module.exports.cancelOp = nativeBinding.cancelOp
 module.exports.checkDelay = nativeBinding.checkDelay
 module.exports.codes = nativeBinding.codes
 module.exports.drain = nativeBinding.drain
-module.exports.drainMessages = nativeBinding.drainMessages
+module.exports.drainReasons = nativeBinding.drainReasons
+module.exports.drainValues = nativeBinding.drainValues
 module.exports.initHub = nativeBinding.initHub
 module.exports.opStats = nativeBinding.opStats
 module.exports.resetOpStats = nativeBinding.resetOpStats

@@ -105,12 +105,37 @@ def test_error_hierarchy_and_codes() -> None:
         (fanio.TimeoutError, "E_TIMEOUT"),
         (fanio.Cancelled, "E_CANCELLED"),
         (fanio.ClosedError, "E_CLOSED"),
+        (fanio.ConnectError, "E_CONNECT"),
+        (fanio.TlsError, "E_TLS"),
+        (fanio.HttpStatusError, "E_HTTP_STATUS"),
+        (fanio.ProtocolError, "E_PROTOCOL"),
+        (fanio.DecodeError, "E_DECODE"),
+        (fanio.BodyTooLarge, "E_BODY_TOO_LARGE"),
+        (fanio.DatabaseError, "E_DB"),
+        (fanio.PoolTimeout, "E_POOL_TIMEOUT"),
+        (fanio.NoRows, "E_NO_ROWS"),
     ]:
         assert issubclass(cls, fanio.FanioError)
         err = cls("message")
         assert err.code == code
         back = pickle.loads(pickle.dumps(err))
         assert type(back) is cls and back.code == code and str(back) == "message"
+    assert issubclass(fanio.ConnectError, ConnectionError)
+    assert issubclass(fanio.PoolTimeout, fanio.TimeoutError)
+    assert issubclass(fanio.IntegrityError, fanio.DatabaseError)
+
+
+def test_errors_carry_fields_through_pickle_and_pick_their_class() -> None:
+    from fanio._errors import make
+
+    err = make("E_HTTP_STATUS", "404 Not Found for http://x/", {"status": 404, "url": "http://x/"})
+    assert type(err) is fanio.HttpStatusError
+    assert (err.status, err.url, err.fields) == (404, "http://x/", {"status": 404, "url": "http://x/"})
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is fanio.HttpStatusError and back.status == 404 and back.url == "http://x/"
+    unique = make("E_DB", "duplicate key", {"sqlstate": "23505", "constraint": "t_pkey"})
+    assert type(unique) is fanio.IntegrityError and unique.code == "E_DB" and unique.constraint == "t_pkey"
+    assert type(make("E_DB", "syntax", {"sqlstate": "42601"})) is fanio.DatabaseError
 
 
 def test_outcomes_compare_match_print_and_pickle() -> None:

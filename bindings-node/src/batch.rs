@@ -8,11 +8,13 @@ use std::collections::HashMap;
 use fanio_core::settle;
 use futures::future::{AbortHandle, Abortable};
 use napi::Env;
-use napi::bindgen_prelude::Uint8ArraySlice;
+use napi::bindgen_prelude::{Array, ClassInstance, Uint8ArraySlice};
 use napi_derive::napi;
 
+use crate::convert::{reason_to_js, value_to_js};
 use crate::error::status;
-use crate::hub::{self, BATCH_DONE, PROGRESS};
+use crate::hub::{self, BATCH_DONE, NATIVE, PROGRESS, Payloads, Record};
+use crate::native_op::NativeOp;
 use crate::options::{BatchOptions, parse};
 
 thread_local! {
@@ -21,7 +23,7 @@ thread_local! {
 }
 
 /// Starts batch `id` of ops packed by JS (kinds, delays in ms, messages of the fail ops
-/// in order). Bad options throw E_INVALID_ARGUMENT before anything starts. The end
+/// and the native ops, each in order). Bad options throw E_INVALID_ARGUMENT before anything starts. The end
 /// arrives as a BATCH_DONE record (value 0: finished, 1: aborted).
 #[napi]
 pub fn settle_native(
@@ -30,17 +32,25 @@ pub fn settle_native(
     kinds: &[u8],
     delays: &[f64],
     messages: Vec<String>,
+    natives: Vec<ClassInstance<NativeOp>>,
     options: BatchOptions,
     report_progress: bool,
 ) -> napi::Result<()> {
     let opts = parse(&env, &options, "limit")?;
-    // The ops are made on the runtime, while JS prepares the results.
-    let (kinds, delays) = (kinds.to_vec(), delays.to_vec());
+    let mut payloads = Payloads {
+        messages: messages.into_iter(),
+        natives: natives.into_iter(),
+    };
+    let ops: Vec<_> = kinds
+        .iter()
+        .zip(delays)
+        .map(|(k, ms)| hub::make_op(*k, *ms, &mut payloads))
+        .collect();
     let hub = hub::current();
     let progress_hub = hub.clone();
     let on_progress: Option<settle::ProgressFn> = report_progress.then(|| {
         Box::new(move |done: usize, _total: usize| {
-            progress_hub.push(PROGRESS, id as i32, done as i32, None, None)
+            progress_hub.push(Record::new(PROGRESS, id as i32, done as i32))
         }) as _
     });
     let (abort, registration) = AbortHandle::new_pair();
@@ -49,16 +59,10 @@ pub fn settle_native(
     fanio_core::runtime::handle().spawn(async move {
         // The Abortable (and every op future inside) is dropped by the end of this
         // statement, so an aborted batch has no op running when JS hears of it.
-        let mut messages = messages.into_iter();
-        let ops = kinds
-            .iter()
-            .zip(&delays)
-            .map(|(k, ms)| hub::make_op(*k, *ms, &mut messages))
-            .collect();
         let result = Abortable::new(settle::settle(ops, opts, on_progress), registration).await;
         match result {
-            Ok(outcomes) => hub.push(BATCH_DONE, id as i32, 0, None, Some(outcomes)),
-            Err(_) => hub.push(BATCH_DONE, id as i32, 1, None, None),
+            Ok(outcomes) => hub.push(Record::new(BATCH_DONE, id as i32, 0).with_outcomes(outcomes)),
+            Err(_) => hub.push(Record::new(BATCH_DONE, id as i32, 1)),
         }
     });
     Ok(())
@@ -80,20 +84,30 @@ pub fn forget(id: i32) {
 }
 
 /// Takes the outcomes of finished batch `id`: writes each status into `statuses` and
-/// returns the messages of the rejected ones in input order.
+/// returns `[reasons of the rejected ops, values of the fulfilled native ops]`, each in
+/// input order (`kinds` is what JS packed, so it knows which ops are native).
 #[napi]
-pub fn take_batch(id: u32, mut statuses: Uint8ArraySlice) -> Vec<String> {
+pub fn take_batch<'env>(
+    env: &'env Env,
+    id: u32,
+    mut statuses: Uint8ArraySlice,
+    kinds: &[u8],
+) -> napi::Result<Array<'env>> {
     // SAFETY: JS made this array for this call and does not touch it meanwhile.
     let statuses = unsafe { statuses.as_mut() };
-    let Some(outcomes) = hub::take_outcomes(id as i32) else {
-        return Vec::new();
-    };
-    let mut messages = Vec::new();
-    for (s, outcome) in statuses.iter_mut().zip(&outcomes) {
+    let outcomes = hub::take_outcomes(id as i32).unwrap_or_default();
+    let mut reasons = env.create_array(0)?;
+    let mut values = env.create_array(0)?;
+    for ((s, outcome), kind) in statuses.iter_mut().zip(&outcomes).zip(kinds) {
         *s = status(outcome) as u8;
-        if let Err(e) = outcome {
-            messages.push(e.message.to_string());
+        match outcome {
+            Err(e) => reasons.insert(reason_to_js(env, e)?)?,
+            Ok(v) if *kind == NATIVE => values.insert(value_to_js(env, v)?)?,
+            Ok(_) => {}
         }
     }
-    messages
+    let mut pair = env.create_array(2)?;
+    pair.set(0, reasons)?;
+    pair.set(1, values)?;
+    Ok(pair)
 }

@@ -2,7 +2,8 @@
 //! status is what it writes into `.code`, so the status here is the code itself.
 
 use fanio_core::{Code, Error, Outcome};
-use napi::{Env, JsError, Status};
+use napi::bindgen_prelude::{JsValue, Object};
+use napi::{Env, JsError, Status, sys};
 
 /// A napi error status that is one of the core's codes (or napi's own, for failures
 /// of napi itself).
@@ -32,7 +33,11 @@ impl ThrowJs for Error {
             CodeStatus(self.code.as_str().to_owned()),
             self.message.to_string(),
         );
-        unsafe { JsError::from(e).throw_into(env.raw()) };
+        let js_error = JsError::from(e).into_unknown(*env);
+        // Fields (`status`, `url`, ...) ride on the thrown error as properties; setting
+        // them is best effort, the code and message are already there.
+        let _ = crate::convert::set_fields(&mut Object::from_raw(env.raw(), js_error.raw()), self);
+        unsafe { sys::napi_throw(env.raw(), js_error.raw()) };
         napi::Error::new(Status::PendingException, self.message.to_string())
     }
 }

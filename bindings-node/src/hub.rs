@@ -4,6 +4,8 @@
 //! never keeps Node alive. JS drains the queue into a shared Int32Array: no JS object
 //! is made per completion on the runtime side. Each Node environment (the main thread,
 //! every worker) has its own hub; a run carries an `Arc` of the hub that started it.
+//! Values of native ops and reasons of rejections are converted into JS objects only
+//! when JS drains them (`drainValues`, `drainReasons`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -14,28 +16,63 @@ use std::task::{Context, Poll};
 
 use fanio_core::{Code, Error, Op, Outcome, Value, op};
 use futures::future::{AbortHandle, Abortable, BoxFuture};
-use napi::bindgen_prelude::{Function, Int32ArraySlice};
+use napi::bindgen_prelude::{Array, ClassInstance, Function, Int32ArraySlice};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status, sys};
 use napi_derive::napi;
 
+use crate::convert::{reason_to_js, value_to_js};
 use crate::error::status;
+use crate::native_op::NativeOp;
 
 /// Record kinds, as JS reads them.
 pub const OP_DONE: i32 = 0;
 pub const PROGRESS: i32 = 1;
 pub const BATCH_DONE: i32 = 2;
 
-/// Op kind of a `fail` op, as JS packs it (0 is `sleep`).
+/// Op kinds, as JS packs them: a `sleep` op (0), a `fail` op, and an op the addon
+/// made (an HTTP request, a query), which JS holds as a `NativeOp`.
 pub const FAIL: u8 = 1;
+pub const NATIVE: u8 = 2;
 
 pub struct Record {
     kind: i32,
     id: i32,
     value: i32,
-    message: Option<Arc<str>>,
+    /// The reason of a rejected op.
+    error: Option<Error>,
+    /// The value of a fulfilled native op (a sleep op's value stays in JS).
+    fulfilled: Option<Value>,
     /// The outcomes of a finished native batch.
     outcomes: Option<Vec<Outcome>>,
+}
+
+impl Record {
+    pub fn new(kind: i32, id: i32, value: i32) -> Self {
+        Record {
+            kind,
+            id,
+            value,
+            error: None,
+            fulfilled: None,
+            outcomes: None,
+        }
+    }
+
+    pub fn with_outcomes(mut self, outcomes: Vec<Outcome>) -> Self {
+        self.outcomes = Some(outcomes);
+        self
+    }
+
+    /// The end of a single op in `slot`; `native` ops bring their value along.
+    fn op_done(slot: i32, outcome: Outcome, native: bool) -> Self {
+        let mut r = Record::new(OP_DONE, slot, status(&outcome));
+        match outcome {
+            Ok(v) => r.fulfilled = native.then_some(v),
+            Err(e) => r.error = Some(e),
+        }
+        r
+    }
 }
 
 type Wake = ThreadsafeFunction<(), (), (), Status, false, true>;
@@ -55,8 +92,10 @@ thread_local! {
     static BATCH_OUTCOMES: RefCell<HashMap<i32, Vec<Outcome>>> = RefCell::new(HashMap::new());
     /// Abort handles of running single ops by slot (JS thread only).
     static ABORTS: RefCell<Vec<Option<AbortHandle>>> = const { RefCell::new(Vec::new()) };
-    /// Messages of the rejections in the last drain, in record order.
-    static MESSAGES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Reasons of the rejections in the last drain, in record order.
+    static REASONS: RefCell<Vec<Error>> = const { RefCell::new(Vec::new()) };
+    /// Values of the fulfilled native ops in the last drain, in record order.
+    static VALUES: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The hub of this JS thread's environment.
@@ -67,24 +106,11 @@ pub fn current() -> Arc<Hub> {
 
 impl Hub {
     /// Queues a record from any thread; wakes JS only if it is not already woken.
-    pub fn push(
-        &self,
-        kind: i32,
-        id: i32,
-        value: i32,
-        message: Option<Arc<str>>,
-        outcomes: Option<Vec<Outcome>>,
-    ) {
+    pub fn push(&self, record: Record) {
         self.queue
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(Record {
-                kind,
-                id,
-                value,
-                message,
-                outcomes,
-            });
+            .push(record);
         if !self.notified.swap(true, Ordering::AcqRel) {
             self.wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }
@@ -123,12 +149,23 @@ pub fn init_hub(on_wake: Function<(), ()>) -> napi::Result<()> {
     Ok(())
 }
 
-/// Makes the core op a JS op describes (kind, delay in ms, message of a fail op).
-pub fn make_op(kind: u8, ms: f64, messages: &mut impl Iterator<Item = String>) -> Op {
+/// The payloads of packed ops: the messages of fail ops and the native ops, in order.
+pub struct Payloads<'a> {
+    pub messages: std::vec::IntoIter<String>,
+    pub natives: std::vec::IntoIter<ClassInstance<'a, NativeOp>>,
+}
+
+/// Makes the core op a JS op describes (kind, delay in ms, its payload).
+pub fn make_op(kind: u8, ms: f64, payloads: &mut Payloads<'_>) -> Op {
+    if kind == NATIVE {
+        if let Some(native) = payloads.natives.next() {
+            return native.op.clone();
+        }
+    }
     // The JS side checked `ms` when the op was made; the core clamps "forever".
     let delay = fanio_core::schedule::seconds(Some(ms / 1000.0), "ms").ok().flatten().unwrap_or_default();
     if kind == FAIL {
-        op::fail(delay, messages.next().unwrap_or_default())
+        op::fail(delay, payloads.messages.next().unwrap_or_default())
     } else {
         op::sleep(delay, Value::Null)
     }
@@ -139,6 +176,7 @@ pub fn make_op(kind: u8, ms: f64, messages: &mut impl Iterator<Item = String>) -
 struct Tracked {
     hub: Arc<Hub>,
     slot: i32,
+    native: bool,
     fut: Option<BoxFuture<'static, Outcome>>,
 }
 
@@ -151,9 +189,7 @@ impl Future for Tracked {
             Poll::Pending => Poll::Pending,
             Poll::Ready(outcome) => {
                 self.fut = None;
-                let message = outcome.as_ref().err().map(|e| e.message.clone());
-                self.hub
-                    .push(OP_DONE, self.slot, status(&outcome), message, None);
+                self.hub.push(Record::op_done(self.slot, outcome, self.native));
                 Poll::Ready(())
             }
         }
@@ -164,14 +200,8 @@ impl Drop for Tracked {
     fn drop(&mut self) {
         if let Some(fut) = self.fut.take() {
             drop(fut);
-            let e = Error::stopped(Code::Cancelled);
-            self.hub.push(
-                OP_DONE,
-                self.slot,
-                status(&Err(e.clone())),
-                Some(e.message),
-                None,
-            );
+            let cancelled = Err(Error::stopped(Code::Cancelled));
+            self.hub.push(Record::op_done(self.slot, cancelled, self.native));
         }
     }
 }
@@ -186,15 +216,19 @@ pub fn start_ops(
     kinds: &[u8],
     delays: &[f64],
     messages: Vec<String>,
+    natives: Vec<ClassInstance<NativeOp>>,
 ) {
     let n = n as usize;
     let hub = current();
-    let mut messages = messages.into_iter();
+    let mut payloads = Payloads {
+        messages: messages.into_iter(),
+        natives: natives.into_iter(),
+    };
     let mut tasks = Vec::with_capacity(n);
     ABORTS.with_borrow_mut(|aborts| {
         for k in 0..n {
             let slot = slots[k];
-            let op = make_op(kinds[k], delays[k], &mut messages);
+            let op = make_op(kinds[k], delays[k], &mut payloads);
             let (handle, registration) = AbortHandle::new_pair();
             let s = slot as usize;
             if aborts.len() <= s {
@@ -206,6 +240,7 @@ pub fn start_ops(
                 Tracked {
                     hub: hub.clone(),
                     slot,
+                    native: kinds[k] == NATIVE,
                     fut: Some(fut),
                 },
                 registration,
@@ -238,7 +273,8 @@ pub fn cancel_op(slot: u32) {
 }
 
 /// Moves queued records into `buf` as (kind, id, value) triples; returns how many.
-/// JS calls again until 0. Messages of rejected ops wait in `drainMessages()`.
+/// JS calls again until 0. Reasons of rejected ops wait in `drainReasons()`, values of
+/// fulfilled native ops in `drainValues()`.
 #[napi]
 pub fn drain(env: Env, mut buf: Int32ArraySlice) -> u32 {
     // SAFETY: the shared buffer is only touched on the JS thread, during this call.
@@ -252,8 +288,8 @@ pub fn drain(env: Env, mut buf: Int32ArraySlice) -> u32 {
         queue.drain(..n).collect()
     };
     let mut ended = 0;
-    MESSAGES.with_borrow_mut(|messages| {
-        messages.clear();
+    let (mut reasons, mut values) = (Vec::new(), Vec::new());
+    {
         ABORTS.with_borrow_mut(|aborts| {
             for (k, r) in records.iter_mut().enumerate() {
                 buf[3 * k] = r.kind;
@@ -263,9 +299,8 @@ pub fn drain(env: Env, mut buf: Int32ArraySlice) -> u32 {
                     if let Some(slot) = aborts.get_mut(r.id as usize) {
                         *slot = None;
                     }
-                    if let Some(m) = &r.message {
-                        messages.push(m.to_string());
-                    }
+                    reasons.extend(r.error.take());
+                    values.extend(r.fulfilled.take());
                 }
                 if r.kind == BATCH_DONE {
                     crate::batch::forget(r.id);
@@ -278,7 +313,9 @@ pub fn drain(env: Env, mut buf: Int32ArraySlice) -> u32 {
                 }
             }
         });
-    });
+    }
+    REASONS.with_borrow_mut(|r| *r = reasons);
+    VALUES.with_borrow_mut(|v| *v = values);
     hub.end(&env, ended);
     records.len() as u32
 }
@@ -288,8 +325,30 @@ pub fn take_outcomes(id: i32) -> Option<Vec<Outcome>> {
     BATCH_OUTCOMES.with_borrow_mut(|b| b.remove(&id))
 }
 
-/// Messages of the rejected ops of the last `drain`, in record order.
+/// Reasons of the rejected ops of the last `drain`, in record order: a message, or
+/// `[message, fields]`.
 #[napi]
-pub fn drain_messages() -> Vec<String> {
-    MESSAGES.with_borrow_mut(std::mem::take)
+pub fn drain_reasons(env: &Env) -> napi::Result<Array<'_>> {
+    let reasons = REASONS.with_borrow_mut(std::mem::take);
+    to_array(env, &reasons, reason_to_js)
+}
+
+/// Values of the fulfilled native ops of the last `drain`, in record order.
+#[napi]
+pub fn drain_values(env: &Env) -> napi::Result<Array<'_>> {
+    let values = VALUES.with_borrow_mut(std::mem::take);
+    to_array(env, &values, value_to_js)
+}
+
+/// A JS array of `items` converted one by one.
+pub fn to_array<'env, T>(
+    env: &'env Env,
+    items: &[T],
+    convert: impl Fn(&'env Env, &T) -> napi::Result<napi::bindgen_prelude::Unknown<'env>>,
+) -> napi::Result<Array<'env>> {
+    let mut array = env.create_array(items.len() as u32)?;
+    for (i, item) in items.iter().enumerate() {
+        array.set(i as u32, convert(env, item)?)?;
+    }
+    Ok(array)
 }

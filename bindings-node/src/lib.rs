@@ -8,8 +8,10 @@
 
 mod batch;
 mod bench;
+mod convert;
 mod error;
 mod hub;
+mod native_op;
 mod options;
 mod schedule;
 
