@@ -198,6 +198,8 @@ class OpRun {
     /** Its slot in the hub while a single native run is under way. */
     this.slot = -1;
     this.onDrop = null;
+    /** Runs once the op settles (removes an abort listener). */
+    this.cleanup = null;
   }
 }
 
@@ -275,6 +277,10 @@ class Op {
     this._value = result;
     const run = this._run;
     if (run === null) return;
+    if (run.cleanup !== null) {
+      run.cleanup();
+      run.cleanup = null;
+    }
     if (run.resolve !== null) {
       if (ok) run.resolve(result);
       else run.reject(result);
@@ -387,8 +393,8 @@ function toArray(tasks, what) {
   throw invalid(`${what} must be an iterable, got ${describe(tasks)}`);
 }
 
-function cancelledBy(signal) {
-  return new FanioError('E_CANCELLED', 'the batch was cancelled by its signal', { cause: signal.reason });
+function cancelledBy(signal, what = 'the batch') {
+  return new FanioError('E_CANCELLED', `${what} was cancelled by its signal`, { cause: signal.reason });
 }
 
 /** Frees the core scheduler of a run that was dropped unfinished (an abandoned stream). */
@@ -978,9 +984,26 @@ async function* asSettled(tasks, options) {
   }
 }
 
-/** An op of kind NATIVE around a `NativeOp` the addon made (a request, a query). */
-function nativeOp(handle) {
-  return new Op(NATIVE, 0, handle);
+/** An op of kind NATIVE around a `NativeOp` the addon made (a request, a query).
+ * Aborting `signal` cancels it in the core wherever it runs (alone or in a batch): a
+ * fresh op never starts, a running one has its Rust future (and socket) dropped. */
+function nativeOp(handle, signal) {
+  const op = new Op(NATIVE, 0, handle);
+  if (signal == null) return op;
+  if (!(signal instanceof AbortSignal)) throw invalid(`signal must be an AbortSignal, got ${describe(signal)}`);
+  const onAbort = () => {
+    if (op._state === FULFILLED || op._state === REJECTED) return;
+    native.cancelNative(handle);
+    // A running op ends through the hub or its batch, as E_CANCELLED.
+    if (op._state === FRESH) op._settle(false, cancelledBy(signal, 'the operation'));
+  };
+  if (signal.aborted) {
+    onAbort();
+    return op;
+  }
+  signal.addEventListener('abort', onAbort, { once: true });
+  op._record().cleanup = () => signal.removeEventListener('abort', onAbort);
+  return op;
 }
 
 /** What the domain modules (HTTP, databases) build on: they make NativeOps through the

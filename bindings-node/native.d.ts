@@ -32,6 +32,9 @@ export interface BatchOptions {
  */
 export declare function benchPingPong(rounds: number): number
 
+/** Cancels the op in the core (its abort signal fired); see `Op::cancel`. */
+export declare function cancelNative(handle: NativeOp): void
+
 /**
  * Drops a running single op (a host batch cut it off). Its slot comes back through
  * the hub once the future is gone.

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeOp = nativeBinding.NativeOp
 module.exports.abortBatch = nativeBinding.abortBatch
 module.exports.benchPingPong = nativeBinding.benchPingPong
+module.exports.cancelNative = nativeBinding.cancelNative
 module.exports.cancelOp = nativeBinding.cancelOp
 module.exports.checkDelay = nativeBinding.checkDelay
 module.exports.codes = nativeBinding.codes

@@ -15,3 +15,9 @@ impl NativeOp {
     }
 }
 
+
+/// Cancels the op in the core (its abort signal fired); see `Op::cancel`.
+#[napi]
+pub fn cancel_native(handle: &NativeOp) {
+    handle.op.cancel();
+}

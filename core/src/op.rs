@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::future::BoxFuture;
+use futures::future::{AbortHandle, Abortable, BoxFuture};
 use tokio::sync::oneshot;
 
 use crate::error::{Code, Error};
@@ -31,8 +31,9 @@ pub fn reset_peak() {
 enum State {
     /// Not started; the boxed future has not been polled.
     Ready(BoxFuture<'static, Outcome>),
-    /// Started by one awaiter; the others wait for its outcome.
-    Running(Vec<oneshot::Sender<Outcome>>),
+    /// Started by one awaiter; the others wait for its outcome. The handle stops the
+    /// run wherever it is polled (a batch, a single await).
+    Running(Vec<oneshot::Sender<Outcome>>, AbortHandle),
     Done(Outcome),
 }
 
@@ -54,7 +55,7 @@ impl Op {
     /// E_CANCELLED for everyone.
     pub async fn run(&self) -> Outcome {
         enum Next {
-            Run(BoxFuture<'static, Outcome>),
+            Run(Abortable<BoxFuture<'static, Outcome>>),
             Wait(oneshot::Receiver<Outcome>),
             Have(Outcome),
         }
@@ -62,15 +63,18 @@ impl Op {
             let mut state = self.state();
             match &mut *state {
                 State::Done(outcome) => Next::Have(outcome.clone()),
-                State::Running(waiters) => {
+                State::Running(waiters, _) => {
                     let (tx, rx) = oneshot::channel();
                     waiters.push(tx);
                     Next::Wait(rx)
                 }
-                State::Ready(_) => match std::mem::replace(&mut *state, State::Running(Vec::new())) {
-                    State::Ready(fut) => Next::Run(fut),
-                    _ => unreachable!("matched Ready under the same lock"),
-                },
+                State::Ready(_) => {
+                    let (abort, registration) = AbortHandle::new_pair();
+                    match std::mem::replace(&mut *state, State::Running(Vec::new(), abort)) {
+                        State::Ready(fut) => Next::Run(Abortable::new(fut, registration)),
+                        _ => unreachable!("matched Ready under the same lock"),
+                    }
+                }
             }
         };
         let fut = match next {
@@ -79,7 +83,7 @@ impl Op {
             Next::Run(fut) => fut,
         };
         let mut guard = RunGuard::enter(self);
-        let outcome = fut.await;
+        let outcome = fut.await.unwrap_or_else(|_aborted| Err(Error::stopped(Code::Cancelled)));
         guard.finished = true;
         drop(guard);
         self.settle(outcome.clone());
@@ -93,10 +97,24 @@ impl Op {
         if matches!(*state, State::Done(_)) {
             return;
         }
-        if let State::Running(waiters) = std::mem::replace(&mut *state, State::Done(outcome.clone())) {
+        if let State::Running(waiters, _) = std::mem::replace(&mut *state, State::Done(outcome.clone())) {
             for w in waiters {
                 let _ = w.send(outcome.clone());
             }
+        }
+    }
+}
+
+impl Op {
+    /// Cancels the op from outside (an abort signal): a fresh op settles as E_CANCELLED
+    /// without running; a running one has its future dropped (and any socket with it)
+    /// at its next poll, and ends as E_CANCELLED for every awaiter.
+    pub fn cancel(&self) {
+        let mut state = self.state();
+        match &*state {
+            State::Ready(_) => *state = State::Done(Err(Error::stopped(Code::Cancelled))),
+            State::Running(_, abort) => abort.abort(),
+            State::Done(_) => {}
         }
     }
 }

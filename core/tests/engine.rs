@@ -116,3 +116,21 @@ async fn a_stream_yields_each_index_once_and_waits_for_its_reader() {
     seen.sort_unstable();
     assert_eq!(seen, (0..10).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn cancel_drops_a_running_op_inside_a_batch_and_settles_a_fresh_one() {
+    let g = Arc::new(Gauge::default());
+    let ops: Vec<Op> = (0..3).map(|_| op(&g, 10_000, false)).collect();
+    let (running, fresh) = (ops[0].clone(), op(&g, 1, false));
+    let batch = tokio::spawn(settle(ops, Options { limit: Some(2), ..Default::default() }, None));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    running.cancel();
+    fresh.cancel();
+    assert_eq!(fresh.run().await.unwrap_err().code, Code::Cancelled);
+    // The cancelled op's future is dropped at once, and the batch goes on without it.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(g.dropped.load(Ordering::SeqCst), 1);
+    assert_eq!(g.started.load(Ordering::SeqCst), 3, "the third op started in the freed place");
+    assert_eq!(running.run().await.unwrap_err().code, Code::Cancelled);
+    batch.abort();
+}
