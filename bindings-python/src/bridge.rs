@@ -7,10 +7,11 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
-use fanio_core::{Outcome, Value};
+use fanio_core::Outcome;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
+use crate::convert::value_to_py;
 use crate::error;
 use crate::outcome::{Fulfilled, Rejected};
 
@@ -92,20 +93,10 @@ impl Bridge {
     }
 }
 
-pub fn value_to_py(py: Python<'_>, value: &Value) -> Py<PyAny> {
-    match value {
-        Value::Null => py.None(),
-        Value::Host(h) => match h.downcast_ref::<PyHost>() {
-            Some(PyHost(obj)) => obj.clone_ref(py),
-            None => py.None(),
-        },
-    }
-}
-
 /// `Fulfilled(value)` or `Rejected(exception)`.
 pub fn settled(py: Python<'_>, outcome: &Outcome) -> PyResult<Py<PyAny>> {
     Ok(match outcome {
-        Ok(v) => Py::new(py, Fulfilled::new(value_to_py(py, v)))?.into_any(),
+        Ok(v) => Py::new(py, Fulfilled::new(value_to_py(py, v)?))?.into_any(),
         Err(e) => Py::new(py, Rejected::new(error::exception(py, e)?.unbind()))?.into_any(),
     })
 }
@@ -123,7 +114,7 @@ fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
         return Ok(());
     }
     let result = match &item {
-        Delivery::One { outcome: Ok(v), .. } => value_to_py(py, v),
+        Delivery::One { outcome: Ok(v), .. } => value_to_py(py, v)?,
         Delivery::One { outcome: Err(e), .. } => {
             fut.call_method1(pyo3::intern!(py, "set_exception"), (error::exception(py, e)?,))?;
             return Ok(());

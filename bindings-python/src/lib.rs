@@ -3,6 +3,7 @@
 
 mod args;
 mod bridge;
+mod convert;
 mod engine;
 mod error;
 mod op;
