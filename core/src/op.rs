@@ -79,11 +79,17 @@ impl Op {
         };
         let fut = match next {
             Next::Have(outcome) => return outcome,
-            Next::Wait(rx) => return rx.await.unwrap_or_else(|_| Err(Error::stopped(Code::Cancelled))),
+            Next::Wait(rx) => {
+                return rx
+                    .await
+                    .unwrap_or_else(|_| Err(Error::stopped(Code::Cancelled)));
+            }
             Next::Run(fut) => fut,
         };
         let mut guard = RunGuard::enter(self);
-        let outcome = fut.await.unwrap_or_else(|_aborted| Err(Error::stopped(Code::Cancelled)));
+        let outcome = fut
+            .await
+            .unwrap_or_else(|_aborted| Err(Error::stopped(Code::Cancelled)));
         guard.finished = true;
         drop(guard);
         self.settle(outcome.clone());
@@ -97,7 +103,9 @@ impl Op {
         if matches!(*state, State::Done(_)) {
             return;
         }
-        if let State::Running(waiters, _) = std::mem::replace(&mut *state, State::Done(outcome.clone())) {
+        if let State::Running(waiters, _) =
+            std::mem::replace(&mut *state, State::Done(outcome.clone()))
+        {
             for w in waiters {
                 let _ = w.send(outcome.clone());
             }
@@ -129,7 +137,10 @@ impl<'a> RunGuard<'a> {
     fn enter(op: &'a Op) -> Self {
         let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
         PEAK.fetch_max(now, Ordering::SeqCst);
-        RunGuard { op, finished: false }
+        RunGuard {
+            op,
+            finished: false,
+        }
     }
 }
 
