@@ -14,7 +14,15 @@ demo: build
 
 test: build test-rust test-py test-js typecheck check-install bench-quick
 
-build: $(VENV)/.python-ext node_modules/.built
+build: $(VENV)/.python-ext node_modules/.built target/release/testbed
+
+# The local HTTP(S) server the suites and benchmarks talk to (tests-py/testbed.py,
+# tests-js/testbed.mjs start it); cargo decides whether it is up to date.
+target/release/testbed: FORCE
+	cargo build --release -q -p testbed
+
+.PHONY: FORCE
+FORCE:
 
 $(VENV)/.ready: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -34,7 +42,7 @@ node_modules/.built: package.json package-lock.json Cargo.lock $(shell find core
 	touch $@
 
 test-rust:
-	cargo test -p fanio-core
+	cargo test -p fanio-core -p testbed
 
 test-py: build
 	$(PY) -m pytest tests-py -q
