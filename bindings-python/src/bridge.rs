@@ -99,6 +99,8 @@ pub fn value_to_py(py: Python<'_>, value: &Value) -> Py<PyAny> {
             Some(PyHost(obj)) => obj.clone_ref(py),
             None => py.None(),
         },
+        // Database values get their conversion with the Python database binding.
+        _ => py.None(),
     }
 }
 

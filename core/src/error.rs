@@ -91,12 +91,21 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: Code, message: impl Into<Arc<str>>) -> Self {
-        Error { code, message: message.into(), fields: Arc::new([]) }
+        Error {
+            code,
+            message: message.into(),
+            fields: Arc::new([]),
+        }
     }
 
     /// The same error with one more field (builder style; errors are made rarely).
     pub fn with(mut self, name: &'static str, value: impl Into<Field>) -> Self {
-        let mut fields: Vec<_> = self.fields.iter().filter(|(n, _)| *n != name).cloned().collect();
+        let mut fields: Vec<_> = self
+            .fields
+            .iter()
+            .filter(|(n, _)| *n != name)
+            .cloned()
+            .collect();
         fields.push((name, value.into()));
         self.fields = fields.into();
         self

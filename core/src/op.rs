@@ -67,7 +67,8 @@ impl Op {
                     waiters.push(tx);
                     Next::Wait(rx)
                 }
-                State::Ready(_) => match std::mem::replace(&mut *state, State::Running(Vec::new())) {
+                State::Ready(_) => match std::mem::replace(&mut *state, State::Running(Vec::new()))
+                {
                     State::Ready(fut) => Next::Run(fut),
                     _ => unreachable!("matched Ready under the same lock"),
                 },
@@ -75,7 +76,11 @@ impl Op {
         };
         let fut = match next {
             Next::Have(outcome) => return outcome,
-            Next::Wait(rx) => return rx.await.unwrap_or_else(|_| Err(Error::stopped(Code::Cancelled))),
+            Next::Wait(rx) => {
+                return rx
+                    .await
+                    .unwrap_or_else(|_| Err(Error::stopped(Code::Cancelled)));
+            }
             Next::Run(fut) => fut,
         };
         let mut guard = RunGuard::enter(self);
@@ -93,7 +98,9 @@ impl Op {
         if matches!(*state, State::Done(_)) {
             return;
         }
-        if let State::Running(waiters) = std::mem::replace(&mut *state, State::Done(outcome.clone())) {
+        if let State::Running(waiters) =
+            std::mem::replace(&mut *state, State::Done(outcome.clone()))
+        {
             for w in waiters {
                 let _ = w.send(outcome.clone());
             }
@@ -111,7 +118,10 @@ impl<'a> RunGuard<'a> {
     fn enter(op: &'a Op) -> Self {
         let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
         PEAK.fetch_max(now, Ordering::SeqCst);
-        RunGuard { op, finished: false }
+        RunGuard {
+            op,
+            finished: false,
+        }
     }
 }
 

@@ -17,11 +17,22 @@ pub struct Progress {
 impl Progress {
     /// `bar` asks for a bar; it is drawn only if stderr is a terminal.
     pub fn new(bar: bool) -> Self {
-        Progress { bar: bar && std::io::stderr().is_terminal(), last: None, reported: None, finished: false }
+        Progress {
+            bar: bar && std::io::stderr().is_terminal(),
+            last: None,
+            reported: None,
+            finished: false,
+        }
     }
 
     /// Returns `(done, total)` when it is time to report, drawing the bar if there is one.
-    pub fn tick(&mut self, done: usize, total: usize, finished: bool, now: Instant) -> Option<(usize, usize)> {
+    pub fn tick(
+        &mut self,
+        done: usize,
+        total: usize,
+        finished: bool,
+        now: Instant,
+    ) -> Option<(usize, usize)> {
         if self.finished || self.reported == Some(done) && !finished {
             return None;
         }
@@ -63,9 +74,23 @@ mod tests {
         let t = Instant::now();
         assert_eq!(p.tick(1, 10, false, t), Some((1, 10)));
         assert_eq!(p.tick(2, 10, false, t + Duration::from_millis(50)), None);
-        assert_eq!(p.tick(3, 10, false, t + Duration::from_millis(100)), Some((3, 10)));
-        assert_eq!(p.tick(3, 10, false, t + Duration::from_millis(300)), None, "no change, no report");
-        assert_eq!(p.tick(10, 10, true, t + Duration::from_millis(310)), Some((10, 10)));
-        assert_eq!(p.tick(10, 10, true, t + Duration::from_millis(900)), None, "the end is reported once");
+        assert_eq!(
+            p.tick(3, 10, false, t + Duration::from_millis(100)),
+            Some((3, 10))
+        );
+        assert_eq!(
+            p.tick(3, 10, false, t + Duration::from_millis(300)),
+            None,
+            "no change, no report"
+        );
+        assert_eq!(
+            p.tick(10, 10, true, t + Duration::from_millis(310)),
+            Some((10, 10))
+        );
+        assert_eq!(
+            p.tick(10, 10, true, t + Duration::from_millis(900)),
+            None,
+            "the end is reported once"
+        );
     }
 }

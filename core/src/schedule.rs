@@ -44,12 +44,20 @@ impl Options {
             None => None,
             Some(l) if l.is_infinite() && l > 0.0 => None,
             Some(l) if l >= 1.0 && l.fract() == 0.0 => Some(l.min(usize::MAX as f64) as usize),
-            Some(l) => return Err(Error::invalid(format!("{limit_name} must be a positive integer, got {l}"))),
+            Some(l) => {
+                return Err(Error::invalid(format!(
+                    "{limit_name} must be a positive integer, got {l}"
+                )));
+            }
         };
         let rate = match raw.rate {
             None => None,
             Some(r) if r > 0.0 && r.is_finite() => Some(r),
-            Some(r) => return Err(Error::invalid(format!("rate must be a positive number of starts per second, got {r}"))),
+            Some(r) => {
+                return Err(Error::invalid(format!(
+                    "rate must be a positive number of starts per second, got {r}"
+                )));
+            }
         };
         Ok(Options {
             limit,
@@ -70,8 +78,12 @@ const FOREVER_SECS: f64 = 4_294_967_296.0;
 pub fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>> {
     match value {
         None => Ok(None),
-        Some(s) if s >= 0.0 && s.is_finite() => Ok(Some(Duration::from_secs_f64(s.min(FOREVER_SECS)))),
-        Some(s) => Err(Error::invalid(format!("{name} must be a finite number >= 0, got {s}"))),
+        Some(s) if s >= 0.0 && s.is_finite() => {
+            Ok(Some(Duration::from_secs_f64(s.min(FOREVER_SECS))))
+        }
+        Some(s) => Err(Error::invalid(format!(
+            "{name} must be a finite number >= 0, got {s}"
+        ))),
     }
 }
 
@@ -220,7 +232,10 @@ impl Scheduler {
         if self.finished() {
             return None;
         }
-        [deadline, self.expiries.front().map(|e| e.0), rate_wake].into_iter().flatten().min()
+        [deadline, self.expiries.front().map(|e| e.0), rate_wake]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn expire(&mut self, now: Instant, out: &mut Vec<Action>) {
@@ -251,7 +266,8 @@ impl Scheduler {
                 return None;
             }
             if let Some(rate) = self.opts.rate {
-                let at = self.t0 + Duration::from_secs_f64((self.started as f64 / rate).min(FOREVER_SECS));
+                let at = self.t0
+                    + Duration::from_secs_f64((self.started as f64 / rate).min(FOREVER_SECS));
                 if at > now {
                     return Some(at);
                 }
@@ -289,28 +305,72 @@ mod tests {
     #[test]
     fn parse_rejects_bad_options_before_anything_starts() {
         let bad = [
-            RawOptions { limit: Some(0.0), ..Default::default() },
-            RawOptions { limit: Some(-1.0), ..Default::default() },
-            RawOptions { limit: Some(1.5), ..Default::default() },
-            RawOptions { limit: Some(f64::NAN), ..Default::default() },
-            RawOptions { rate: Some(0.0), ..Default::default() },
-            RawOptions { rate: Some(f64::INFINITY), ..Default::default() },
-            RawOptions { timeout: Some(f64::NAN), ..Default::default() },
-            RawOptions { deadline: Some(-1.0), ..Default::default() },
+            RawOptions {
+                limit: Some(0.0),
+                ..Default::default()
+            },
+            RawOptions {
+                limit: Some(-1.0),
+                ..Default::default()
+            },
+            RawOptions {
+                limit: Some(1.5),
+                ..Default::default()
+            },
+            RawOptions {
+                limit: Some(f64::NAN),
+                ..Default::default()
+            },
+            RawOptions {
+                rate: Some(0.0),
+                ..Default::default()
+            },
+            RawOptions {
+                rate: Some(f64::INFINITY),
+                ..Default::default()
+            },
+            RawOptions {
+                timeout: Some(f64::NAN),
+                ..Default::default()
+            },
+            RawOptions {
+                deadline: Some(-1.0),
+                ..Default::default()
+            },
         ];
         for raw in bad {
             let err = Options::parse(&raw, "limit").unwrap_err();
             assert_eq!(err.code, Code::InvalidArgument, "{raw:?}");
         }
-        let ok = Options::parse(&RawOptions { limit: Some(4.0), timeout: Some(0.5), ..Default::default() }, "limit").unwrap();
+        let ok = Options::parse(
+            &RawOptions {
+                limit: Some(4.0),
+                timeout: Some(0.5),
+                ..Default::default()
+            },
+            "limit",
+        )
+        .unwrap();
         assert_eq!(ok.limit, Some(4));
         assert_eq!(ok.timeout, Some(Duration::from_millis(500)));
-        let huge = RawOptions { timeout: Some(1e300), deadline: Some(1e25), rate: Some(1e-300), ..Default::default() };
+        let huge = RawOptions {
+            timeout: Some(1e300),
+            deadline: Some(1e25),
+            rate: Some(1e-300),
+            ..Default::default()
+        };
         let huge = Options::parse(&huge, "limit").unwrap();
-        assert_eq!(huge.timeout, Some(Duration::from_secs(1 << 32)), "clamped, not a panic");
+        assert_eq!(
+            huge.timeout,
+            Some(Duration::from_secs(1 << 32)),
+            "clamped, not a panic"
+        );
         let mut s = Scheduler::new(huge, 2, true, false);
         let mut out = vec![];
-        assert!(s.poll(Instant::now(), &mut out).is_some(), "the second start waits 2^32 s, no overflow");
+        assert!(
+            s.poll(Instant::now(), &mut out).is_some(),
+            "the second start waits 2^32 s, no overflow"
+        );
     }
 
     #[test]
@@ -324,7 +384,10 @@ mod tests {
         assert!(s.complete(1, false));
         s.poll(now, &mut out);
         assert_eq!(out, [Start(2)]);
-        assert!(!s.complete(1, false), "a second completion of the same op is stale");
+        assert!(
+            !s.complete(1, false),
+            "a second completion of the same op is stale"
+        );
         for i in [0, 2] {
             out.clear();
             s.complete(i, false);
@@ -338,17 +401,29 @@ mod tests {
 
     #[test]
     fn fail_fast_aborts_in_flight_and_skips_the_rest() {
-        let mut s = Scheduler::new(opts(|o| {
-            o.limit = Some(2);
-            o.fail_fast = true
-        }), 4, true, false);
+        let mut s = Scheduler::new(
+            opts(|o| {
+                o.limit = Some(2);
+                o.fail_fast = true
+            }),
+            4,
+            true,
+            false,
+        );
         let now = Instant::now();
         let mut out = vec![];
         s.poll(now, &mut out);
         out.clear();
         s.complete(0, true);
         s.poll(now, &mut out);
-        assert_eq!(out, [Abort(1, Code::Cancelled), Skip(2, Code::Cancelled), Skip(3, Code::Cancelled)]);
+        assert_eq!(
+            out,
+            [
+                Abort(1, Code::Cancelled),
+                Skip(2, Code::Cancelled),
+                Skip(3, Code::Cancelled)
+            ]
+        );
         assert!(s.finished());
     }
 
@@ -369,11 +444,16 @@ mod tests {
 
     #[test]
     fn timeout_and_deadline_cut_ops_off() {
-        let mut s = Scheduler::new(opts(|o| {
-            o.limit = Some(1);
-            o.timeout = Some(Duration::from_millis(10));
-            o.deadline = Some(Duration::from_millis(25))
-        }), 3, true, false);
+        let mut s = Scheduler::new(
+            opts(|o| {
+                o.limit = Some(1);
+                o.timeout = Some(Duration::from_millis(10));
+                o.deadline = Some(Duration::from_millis(25))
+            }),
+            3,
+            true,
+            false,
+        );
         let t0 = s.t0;
         let mut out = vec![];
         assert_eq!(s.poll(t0, &mut out), Some(t0 + Duration::from_millis(10)));
@@ -396,7 +476,11 @@ mod tests {
         s.poll(now, &mut out);
         s.complete(0, false);
         s.poll(now, &mut out);
-        assert_eq!(out, [Start(0), Start(1)], "one unread outcome is within the bound");
+        assert_eq!(
+            out,
+            [Start(0), Start(1)],
+            "one unread outcome is within the bound"
+        );
         s.complete(1, false);
         out.clear();
         s.poll(now, &mut out);

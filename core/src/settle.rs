@@ -28,7 +28,10 @@ pub async fn settle(ops: Vec<Op>, opts: Options, on_progress: Option<ProgressFn>
         true
     })
     .await;
-    results.into_iter().map(|o| o.expect("every op of a finished batch is settled")).collect()
+    results
+        .into_iter()
+        .map(|o| o.expect("every op of a finished batch is settled"))
+        .collect()
 }
 
 enum Control {
@@ -60,14 +63,34 @@ impl Stream {
         let target = feed_target(opts.limit);
         let sched = Scheduler::new(opts, 0, false, true);
         let task = crate::runtime::handle().spawn(async move {
-            drive(sched, VecDeque::new(), Some(control_rx), on_progress, |i, o| tx.send((i, o)).is_ok()).await;
+            drive(
+                sched,
+                VecDeque::new(),
+                Some(control_rx),
+                on_progress,
+                |i, o| tx.send((i, o)).is_ok(),
+            )
+            .await;
         });
-        Stream { control, outcomes, task, target, fed: 0, received: 0, unacked: 0, ended: false }
+        Stream {
+            control,
+            outcomes,
+            task,
+            target,
+            fed: 0,
+            received: 0,
+            unacked: 0,
+            ended: false,
+        }
     }
 
     /// How many more ops the source should hand over now (0 once it has ended).
     pub fn wanted(&self) -> usize {
-        if self.ended { 0 } else { self.target.saturating_sub(self.fed - self.received) }
+        if self.ended {
+            0
+        } else {
+            self.target.saturating_sub(self.fed - self.received)
+        }
     }
 
     pub fn feed(&mut self, ops: Vec<Op>) {
@@ -126,10 +149,15 @@ async fn drive(
         for action in actions.drain(..) {
             let (i, outcome) = match action {
                 Action::Start(i) => {
-                    let op = queue.pop_front().expect("the scheduler starts ops in input order");
+                    let op = queue
+                        .pop_front()
+                        .expect("the scheduler starts ops in input order");
                     let (handle, registration) = AbortHandle::new_pair();
                     let run = op.clone();
-                    inflight.push(Abortable::new(async move { (i, run.run().await) }, registration));
+                    inflight.push(Abortable::new(
+                        async move { (i, run.run().await) },
+                        registration,
+                    ));
                     running.insert(i, (op, handle));
                     continue;
                 }
@@ -141,7 +169,9 @@ async fn drive(
                     (i, outcome)
                 }
                 Action::Skip(i, code) => {
-                    let op = queue.pop_front().expect("the scheduler skips ops in input order");
+                    let op = queue
+                        .pop_front()
+                        .expect("the scheduler skips ops in input order");
                     let outcome = Err(Error::stopped(code));
                     op.settle(outcome.clone());
                     (i, outcome)

@@ -37,19 +37,34 @@ fn op(g: &Arc<Gauge>, ms: u64, fail: bool) -> Op {
         let mut guard = InFlight(g, false);
         tokio::time::sleep(Duration::from_millis(ms)).await;
         guard.1 = true;
-        if fail { Err(Error::new(Code::Failed, "asked to")) } else { Ok(Value::Null) }
+        if fail {
+            Err(Error::new(Code::Failed, "asked to"))
+        } else {
+            Ok(Value::Null)
+        }
     })
 }
 
 fn codes(outcomes: &[fanio_core::Outcome]) -> Vec<Option<Code>> {
-    outcomes.iter().map(|o| o.as_ref().err().map(|e| e.code)).collect()
+    outcomes
+        .iter()
+        .map(|o| o.as_ref().err().map(|e| e.code))
+        .collect()
 }
 
 #[tokio::test]
 async fn the_limit_bounds_ops_in_flight() {
     let g = Arc::new(Gauge::default());
     let ops = (0..20).map(|_| op(&g, 5, false)).collect();
-    let outcomes = settle(ops, Options { limit: Some(3), ..Default::default() }, None).await;
+    let outcomes = settle(
+        ops,
+        Options {
+            limit: Some(3),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
     assert_eq!(outcomes.len(), 20);
     assert!(outcomes.iter().all(|o| o.is_ok()));
     assert_eq!(g.peak.load(Ordering::SeqCst), 3);
@@ -62,7 +77,16 @@ async fn fail_fast_drops_ops_in_flight_and_never_starts_the_rest() {
     let mut ops = vec![op(&g, 5, true)];
     ops.extend((0..3).map(|_| op(&g, 10_000, false)));
     ops.extend((0..4).map(|_| op(&g, 1, false)));
-    let outcomes = settle(ops, Options { limit: Some(4), fail_fast: true, ..Default::default() }, None).await;
+    let outcomes = settle(
+        ops,
+        Options {
+            limit: Some(4),
+            fail_fast: true,
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
     let mut expected = vec![Some(Code::Failed)];
     expected.extend([Some(Code::Cancelled); 7]);
     assert_eq!(codes(&outcomes), expected);
@@ -74,10 +98,21 @@ async fn fail_fast_drops_ops_in_flight_and_never_starts_the_rest() {
 #[tokio::test]
 async fn the_deadline_drops_ops_in_flight() {
     let g = Arc::new(Gauge::default());
-    let ops = vec![op(&g, 1, false), op(&g, 10_000, false), op(&g, 10_000, false)];
-    let opts = Options { limit: Some(2), deadline: Some(Duration::from_millis(50)), ..Default::default() };
+    let ops = vec![
+        op(&g, 1, false),
+        op(&g, 10_000, false),
+        op(&g, 10_000, false),
+    ];
+    let opts = Options {
+        limit: Some(2),
+        deadline: Some(Duration::from_millis(50)),
+        ..Default::default()
+    };
     let outcomes = settle(ops, opts, None).await;
-    assert_eq!(codes(&outcomes), [None, Some(Code::Timeout), Some(Code::Timeout)]);
+    assert_eq!(
+        codes(&outcomes),
+        [None, Some(Code::Timeout), Some(Code::Timeout)]
+    );
     assert_eq!(g.dropped.load(Ordering::SeqCst), 2);
 }
 
@@ -89,10 +124,31 @@ async fn an_op_runs_once_and_keeps_what_a_batch_decided() {
     assert!(once.run().await.is_ok());
     let skipped = op(&g, 1, false);
     let slow = op(&g, 10_000, false);
-    let opts = Options { limit: Some(1), timeout: Some(Duration::from_millis(20)), fail_fast: true, ..Default::default() };
-    let outcomes = settle(vec![slow.clone(), skipped.clone(), once.clone()], opts, None).await;
-    assert_eq!(codes(&outcomes), [Some(Code::Timeout), Some(Code::Cancelled), Some(Code::Cancelled)]);
-    assert_eq!(g.started.load(Ordering::SeqCst), 2, "the skipped op never ran; `once` did not run again");
+    let opts = Options {
+        limit: Some(1),
+        timeout: Some(Duration::from_millis(20)),
+        fail_fast: true,
+        ..Default::default()
+    };
+    let outcomes = settle(
+        vec![slow.clone(), skipped.clone(), once.clone()],
+        opts,
+        None,
+    )
+    .await;
+    assert_eq!(
+        codes(&outcomes),
+        [
+            Some(Code::Timeout),
+            Some(Code::Cancelled),
+            Some(Code::Cancelled)
+        ]
+    );
+    assert_eq!(
+        g.started.load(Ordering::SeqCst),
+        2,
+        "the skipped op never ran; `once` did not run again"
+    );
     assert_eq!(skipped.run().await.unwrap_err().code, Code::Cancelled);
     assert_eq!(slow.run().await.unwrap_err().code, Code::Timeout);
 }
@@ -100,7 +156,13 @@ async fn an_op_runs_once_and_keeps_what_a_batch_decided() {
 #[tokio::test]
 async fn a_stream_yields_each_index_once_and_waits_for_its_reader() {
     let g = Arc::new(Gauge::default());
-    let mut stream = Stream::start(Options { limit: Some(2), ..Default::default() }, None);
+    let mut stream = Stream::start(
+        Options {
+            limit: Some(2),
+            ..Default::default()
+        },
+        None,
+    );
     assert_eq!(stream.wanted(), 16);
     stream.feed((0..10).map(|_| op(&g, 1, false)).collect());
     stream.end();
