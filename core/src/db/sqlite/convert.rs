@@ -61,6 +61,10 @@ pub(super) fn error(e: rusqlite::Error) -> Error {
                 .with("sqlite_code", f.extended_code as i64)
                 .with("sqlite_name", name(f.code, f.extended_code))
         }
+        rusqlite::Error::SqlInputError { error: f, msg, offset, .. } => Error::new(Code::Db, msg)
+            .with("sqlite_code", f.extended_code as i64)
+            .with("sqlite_name", name(f.code, f.extended_code))
+            .with("offset", offset as i64),
         rusqlite::Error::InvalidParameterName(name) => {
             Error::invalid(format!("the statement has no parameter {name}"))
         }
