@@ -216,7 +216,9 @@ impl Shared {
                     }
                 };
                 match &next {
-                    Next::Use(c) => c.enter(),
+                    // A shared call counts under the lock, so the next pick sees it.
+                    Next::Use(c) if !exclusive => c.enter(),
+                    Next::Use(_) => {}
                     Next::Open => {
                         st.total += 1;
                         st.opening += 1;
@@ -254,8 +256,8 @@ impl Shared {
         match opened {
             Ok(conn) => {
                 let conn = Arc::new(conn);
-                conn.enter();
                 if !exclusive {
+                    conn.enter();
                     st.shared.push(conn.clone());
                 }
                 drop(st);
@@ -312,6 +314,17 @@ struct Lease {
 }
 
 impl Lease {
+    /// A call on a connection taken for a transaction or a bulk call.
+    fn taken(conn: Arc<Conn>, shared: &Arc<Shared>) -> Lease {
+        conn.enter();
+        Lease {
+            conn,
+            shared: shared.clone(),
+            pooled: false,
+            done: false,
+        }
+    }
+
     fn finish(mut self) {
         self.done = true;
     }
@@ -349,6 +362,14 @@ impl Drop for Lease {
     }
 }
 
+/// The connection is gone: closed by the driver, lost mid-call, or the server said it
+/// is shutting this session down (57P01 terminated, 57P02 crash, 57P03 not accepting).
+fn dead(conn: &Conn, e: &Error) -> bool {
+    conn.client.is_closed()
+        || e.code == Code::Protocol
+        || matches!(e.field("sqlstate"), Some(crate::error::Field::Str(s)) if s.starts_with("57P"))
+}
+
 pub(crate) struct Pool(Arc<Shared>);
 
 impl Pool {
@@ -383,6 +404,14 @@ impl Pool {
             done: false,
         };
         let reply = lease.conn.query(sql, params, fetch).await;
+        if let Err(e) = &reply
+            && dead(&lease.conn, e)
+            && self.0.retire(&lease.conn)
+        {
+            // Out of the pool now, so the next call opens a fresh connection instead
+            // of failing on this one too.
+            self.0.state().total -= 1;
+        }
         lease.finish();
         reply
     }
@@ -391,12 +420,7 @@ impl Pool {
     /// succeeds, discarded if it fails or is dropped (its state is then unknown).
     async fn alone<T>(&self, work: impl AsyncFnOnce(&Conn) -> Result<T>) -> Result<T> {
         let taken = Taken::new(self.0.acquire(true).await?, &self.0);
-        let lease = Lease {
-            conn: taken.conn().clone(),
-            shared: self.0.clone(),
-            pooled: false,
-            done: false,
-        };
+        let lease = Lease::taken(taken.conn().clone(), &self.0);
         let out = work(&lease.conn).await;
         lease.finish();
         if out.is_ok() {
@@ -438,12 +462,7 @@ impl Pool {
         if opts.read_only {
             sql.push_str(" READ ONLY");
         }
-        let lease = Lease {
-            conn: taken.conn().clone(),
-            shared: self.0.clone(),
-            pooled: false,
-            done: false,
-        };
+        let lease = Lease::taken(taken.conn().clone(), &self.0);
         let begun = lease
             .conn
             .client
@@ -479,9 +498,7 @@ struct Taken {
 }
 
 impl Taken {
-    /// `conn` comes from `acquire`, which counted a call on it; the taking is not one.
     fn new(conn: Arc<Conn>, shared: &Arc<Shared>) -> Taken {
-        conn.leave();
         Taken {
             conn: Some(conn),
             shared: shared.clone(),
@@ -524,13 +541,7 @@ impl Tx {
             .ok_or_else(|| Error::new(Code::Closed, "the transaction has already ended"))?
             .conn()
             .clone();
-        conn.enter();
-        Ok(Lease {
-            conn,
-            shared: self.shared.clone(),
-            pooled: false,
-            done: false,
-        })
+        Ok(Lease::taken(conn, &self.shared))
     }
 
     pub(crate) async fn query(&self, sql: &str, params: Params, fetch: Fetch) -> Result<Reply> {

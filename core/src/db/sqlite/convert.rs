@@ -61,7 +61,12 @@ pub(super) fn error(e: rusqlite::Error) -> Error {
                 .with("sqlite_code", f.extended_code as i64)
                 .with("sqlite_name", name(f.code, f.extended_code))
         }
-        rusqlite::Error::SqlInputError { error: f, msg, offset, .. } => Error::new(Code::Db, msg)
+        rusqlite::Error::SqlInputError {
+            error: f,
+            msg,
+            offset,
+            ..
+        } => Error::new(Code::Db, msg)
             .with("sqlite_code", f.extended_code as i64)
             .with("sqlite_name", name(f.code, f.extended_code))
             .with("offset", offset as i64),
