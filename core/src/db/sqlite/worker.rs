@@ -221,7 +221,8 @@ fn bind(stmt: &mut Statement<'_>, params: &Params) -> Result<()> {
                 )));
             }
             for (i, cell) in cells.iter().enumerate() {
-                let value = convert::bind_value(cell, &|| format!("${}", i + 1))?;
+                let value = convert::bind_value(cell, &|| format!("${}", i + 1))
+                    .map_err(|e| e.with("index", (i + 1) as i64))?;
                 stmt.raw_bind_parameter(i + 1, value)
                     .map_err(convert::error)?;
             }
@@ -238,7 +239,8 @@ fn bind(stmt: &mut Statement<'_>, params: &Params) -> Result<()> {
                         "the statement has no parameter {key}"
                     )));
                 };
-                let value = convert::bind_value(cell, &|| key.clone())?;
+                let value = convert::bind_value(cell, &|| key.clone())
+                    .map_err(|e| e.with("index", index as i64))?;
                 stmt.raw_bind_parameter(index, value)
                     .map_err(convert::error)?;
             }
