@@ -136,7 +136,7 @@ fn array(py: Python<'_>, a: &Array) -> PyResult<Py<PyAny>> {
             return to_py(py, &elems[0]);
         };
         let len = (*len).max(0) as usize;
-        let step = if len == 0 { 0 } else { elems.len() / len };
+        let step = elems.len().checked_div(len).unwrap_or(0);
         let items = (0..len)
             .map(|i| level(py, rest, &elems[i * step..(i + 1) * step]))
             .collect::<PyResult<Vec<_>>>()?;
