@@ -2,8 +2,10 @@
 terminal), then a table of outcomes by status and code and the time taken."""
 
 import asyncio
+import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 
 import fanio
 
@@ -36,5 +38,33 @@ async def main() -> None:
     print(f"took {took * 1000:.0f} ms")
 
 
+async def database_demo() -> None:
+    """Embedded SQLite in a temp dir: a table filled with execute_many, then a bounded
+    batch of point lookups, every 10th for an id that does not exist (NoRows)."""
+    rows, lookups = 5000, 2000
+    with tempfile.TemporaryDirectory() as tmp:
+        async with await fanio.connect(f"sqlite://{Path(tmp) / 'demo.db'}", max_connections=4) as db:
+            await db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL)")
+            start = time.perf_counter()
+            await db.execute_many("INSERT INTO items VALUES (?, ?, ?)", [(i, f"item {i}", i * 0.5) for i in range(rows)])
+            filled = time.perf_counter() - start
+            ids = [i * 7 % rows if i % 10 else rows + i for i in range(lookups)]
+            start = time.perf_counter()
+            outcomes = await fanio.settle([db.fetch_one("SELECT id, name, price FROM items WHERE id = ?", [i]) for i in ids], limit=32)
+            took = time.perf_counter() - start
+    table = Counter(
+        "fulfilled" if isinstance(o, fanio.Fulfilled) else f"rejected {getattr(o.error, 'code', '?')}"
+        for o in outcomes
+    )
+    first = next(o.value for o in outcomes if isinstance(o, fanio.Fulfilled))
+    print(f"\nfanio (python) database: SQLite, {rows} rows by execute_many in {filled * 1000:.0f} ms")
+    print(f"{lookups} fetch_one lookups, limit 32, every 10th id missing; first: {first!r}")
+    print(f"{'outcome':<28} {'count':>5}")
+    for key, count in sorted(table.items()):
+        print(f"{key:<28} {count:>5}")
+    print(f"took {took * 1000:.0f} ms")
+
+
 if __name__ == "__main__":
     asyncio.run(main())
+    asyncio.run(database_demo())

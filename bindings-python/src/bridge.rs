@@ -96,7 +96,11 @@ impl Bridge {
 /// `Fulfilled(value)` or `Rejected(exception)`.
 pub fn settled(py: Python<'_>, outcome: &Outcome) -> PyResult<Py<PyAny>> {
     Ok(match outcome {
-        Ok(v) => Py::new(py, Fulfilled::new(value_to_py(py, v)?))?.into_any(),
+        // A value Python cannot hold (E_DECODE) rejects this op alone.
+        Ok(v) => match value_to_py(py, v) {
+            Ok(value) => Py::new(py, Fulfilled::new(value))?.into_any(),
+            Err(e) => Py::new(py, Rejected::new(e.into_value(py).into_any()))?.into_any(),
+        },
         Err(e) => Py::new(py, Rejected::new(error::exception(py, e)?.unbind()))?.into_any(),
     })
 }
@@ -114,7 +118,14 @@ fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
         return Ok(());
     }
     let result = match &item {
-        Delivery::One { outcome: Ok(v), .. } => value_to_py(py, v)?,
+        Delivery::One { outcome: Ok(v), .. } => match value_to_py(py, v) {
+            Ok(value) => value,
+            // Not converted (E_DECODE): the awaiter gets the error, never a pending await.
+            Err(e) => {
+                fut.call_method1(pyo3::intern!(py, "set_exception"), (e.into_value(py),))?;
+                return Ok(());
+            }
+        },
         Delivery::One { outcome: Err(e), .. } => {
             fut.call_method1(pyo3::intern!(py, "set_exception"), (error::exception(py, e)?,))?;
             return Ok(());

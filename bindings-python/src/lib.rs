@@ -4,6 +4,7 @@
 mod args;
 mod bridge;
 mod convert;
+mod db;
 mod engine;
 mod error;
 mod op;
@@ -41,6 +42,10 @@ fn _fanio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(op::reset_op_stats, m)?)?;
     m.add_function(wrap_pyfunction!(engine::native_batch, m)?)?;
     m.add_class::<engine::NativeBatch>()?;
+    m.add_class::<db::Database>()?;
+    m.add_class::<db::Transaction>()?;
+    m.add_class::<db::record::Record>()?;
+    m.add_function(wrap_pyfunction!(db::connect, m)?)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(_ping_pong_us, m)?)?;
     Ok(())

@@ -23,7 +23,7 @@ from ._errors import (
     TimeoutError,
     TlsError,
 )
-from ._fanio import Fulfilled, Op, Rejected, fail, op_stats, reset_op_stats, sleep
+from ._fanio import Database, Fulfilled, Op, Record, Rejected, Transaction, connect, fail, op_stats, reset_op_stats, sleep
 
 # Ops still pending at interpreter exit are dropped, not polled during teardown.
 atexit.register(_fanio._shutdown)
@@ -33,6 +33,7 @@ __all__ = [
     "Cancelled",
     "ClosedError",
     "ConnectError",
+    "Database",
     "DatabaseError",
     "DecodeError",
     "FanioError",
@@ -43,11 +44,14 @@ __all__ = [
     "NoRows",
     "PoolTimeout",
     "ProtocolError",
+    "Record",
     "TlsError",
     "Op",
     "Rejected",
     "TimeoutError",
+    "Transaction",
     "as_settled",
+    "connect",
     "fail",
     "gather",
     "op_stats",

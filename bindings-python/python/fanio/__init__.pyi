@@ -1,7 +1,12 @@
 """fanio: concurrent I/O from one Rust core, with bounded fan-out and settled results."""
 
 import builtins
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
+import datetime
+import decimal
+import ipaddress
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
 from typing import Any, ClassVar, Final, Generic, Literal, TypeVar, overload
 
 _T = TypeVar("_T")
@@ -54,10 +59,19 @@ class BodyTooLarge(FanioError):
     """E_BODY_TOO_LARGE: the response exceeded the configured maximum size."""
 
 class DatabaseError(FanioError):
-    """E_DB: an error reported by the database."""
+    """E_DB: an error reported by the database. Postgres fills ``sqlstate`` and what the
+    server said (``constraint``, ``table``, ``column``, ``detail``; None when not given);
+    SQLite sets ``sqlite_code`` (the extended result code) and ``sqlite_name``."""
+
+    sqlstate: str | None
+    constraint: str | None
+    table: str | None
+    column: str | None
+    detail: str | None
 
 class IntegrityError(DatabaseError):
-    """E_DB with a SQLSTATE of class 23 (unique, foreign key, not null, check)."""
+    """E_DB for a constraint violation: SQLSTATE class 23 on Postgres, SQLITE_CONSTRAINT
+    (``sqlite_code & 0xff == 19``) on SQLite."""
 
 class PoolTimeout(TimeoutError):
     """E_POOL_TIMEOUT: no connection of the pool was free in time."""
@@ -147,5 +161,88 @@ def as_settled(
 ) -> AsyncIterator[tuple[int, Fulfilled[_T] | Rejected[BaseException]]]:
     """Yields ``(index, outcome)`` as items complete. `aws` is pulled lazily; no new item
     starts while more than `limit` outcomes wait unread."""
+
+# --- databases ---------------------------------------------------------------------
+
+Param = (
+    None | bool | int | float | str | bytes | bytearray | decimal.Decimal | uuid.UUID
+    | datetime.date | datetime.time | datetime.timedelta
+    | ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv4Interface | ipaddress.IPv6Interface
+    | ipaddress.IPv4Network | ipaddress.IPv6Network
+    | dict[str, Any] | Sequence[Any]
+)
+"""A value a parameter can take: dicts are JSON, lists (nested) are arrays."""
+Params = Sequence[Param] | Mapping[str, Param] | None
+"""Positional (``$1`` / ``?``) or, for SQLite, named (``:name``)."""
+Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+
+class Record:
+    """One result row, read like asyncpg's Record: by column name or position,
+    ``keys()`` / ``values()`` / ``items()``, iteration over values, ``dict(rec)``."""
+
+    @overload
+    def __getitem__(self, key: str | int) -> Any: ...
+    @overload
+    def __getitem__(self, key: slice) -> tuple[Any, ...]: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def __contains__(self, name: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def get(self, key: str | int, default: Any = None) -> Any: ...
+    def keys(self) -> Iterator[str]: ...
+    def values(self) -> Iterator[Any]: ...
+    def items(self) -> Iterator[tuple[str, Any]]: ...
+
+class _Queries:
+    def execute(self, sql: str, params: Params = None) -> Op[int]:
+        """Runs a statement; resolves to the rows affected."""
+    def fetch_all(self, sql: str, params: Params = None) -> Op[list[Record]]: ...
+    def fetch_one(self, sql: str, params: Params = None) -> Op[Record]:
+        """The first row; NoRows if there is none."""
+    def fetch_optional(self, sql: str, params: Params = None) -> Op[Record | None]: ...
+    def fetch_val(self, sql: str, params: Params = None) -> Op[Any]:
+        """The first column of the first row; NoRows if there is none."""
+    def execute_many(self, sql: str, seq_of_params: Iterable[Sequence[Param]]) -> Op[int]:
+        """One statement per parameter sequence, in one transaction; the rows affected."""
+    def copy_records(self, table: str, records: Iterable[Sequence[Param]], *, columns: Sequence[str]) -> Op[int]:
+        """Loads rows into ``table`` (COPY on Postgres); the rows loaded."""
+
+class Transaction(_Queries):
+    """An open transaction on a connection of its own (see ``Database.transaction``)."""
+
+    def commit(self) -> Op[None]: ...
+    def rollback(self) -> Op[None]: ...
+
+class TransactionContext:
+    async def __aenter__(self) -> Transaction: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+class Database(_Queries):
+    """A pool of connections to PostgreSQL or SQLite. ``async with db:`` closes it."""
+
+    def transaction(self, isolation: Isolation | None = None, read_only: bool = False) -> TransactionContext:
+        """Begins on enter, commits on a clean exit, rolls back on an exception or a
+        cancellation of the task."""
+    def close(self) -> Op[None]: ...
+    @property
+    def closed(self) -> bool: ...
+    async def __aenter__(self) -> Database: ...
+    def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Op[None]: ...
+
+def connect(
+    url: str,
+    *,
+    max_connections: int | None = None,
+    min_connections: int | None = None,
+    acquire_timeout: float | None = None,
+    statement_cache_size: int | None = None,
+) -> Op[Database]:
+    """Opens ``postgres://user:pass@host:port/db``, ``sqlite:///abs/path.db``,
+    ``sqlite://relative.db`` or ``sqlite::memory:``. A bad URL or option raises
+    InvalidArgument at once; ``acquire_timeout`` is in seconds."""
 
 __all__: Final[list[str]]

@@ -96,13 +96,22 @@ class BodyTooLarge(FanioError):
 
 
 class DatabaseError(FanioError):
-    """An error reported by the database (``.sqlstate`` on Postgres, ``.sqlite_code`` on SQLite)."""
+    """An error reported by the database (``.sqlstate`` on Postgres, ``.sqlite_code`` on SQLite).
+
+    The details the server gives are attributes; those it did not give are None.
+    """
 
     code = "E_DB"
+    sqlstate: str | None = None
+    constraint: str | None = None
+    table: str | None = None
+    column: str | None = None
+    detail: str | None = None
 
 
 class IntegrityError(DatabaseError):
-    """A database error of SQLSTATE class 23 (unique, foreign key, not null, check)."""
+    """A constraint violation (unique, foreign key, not null, check): SQLSTATE class 23
+    on Postgres, SQLITE_CONSTRAINT (extended code & 0xff == 19) on SQLite."""
 
 
 class PoolTimeout(TimeoutError):
@@ -142,6 +151,18 @@ def make(code: str, message: str, fields: dict[str, Any] | None = None) -> Fanio
     """The exception of a core error: the class of its code, refined by its fields."""
     cls = BY_CODE.get(code, FanioError)
     fields = fields or {}
-    if cls is DatabaseError and str(fields.get("sqlstate", "")).startswith("23"):
+    if cls is DatabaseError and _is_integrity(fields):
         cls = IntegrityError
     return cls(message, code, **fields)
+
+
+# SQLite's primary result code SQLITE_CONSTRAINT, the low byte of its extended codes.
+_SQLITE_CONSTRAINT = 19
+
+
+def _is_integrity(fields: dict[str, Any]) -> bool:
+    """A constraint violation: SQLSTATE class 23 (Postgres) or SQLITE_CONSTRAINT."""
+    sqlite_code = fields.get("sqlite_code")
+    if isinstance(sqlite_code, int):
+        return sqlite_code & 0xFF == _SQLITE_CONSTRAINT
+    return str(fields.get("sqlstate", "")).startswith("23")

@@ -3,7 +3,15 @@ import asyncio
 from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
-from . import Fulfilled as Fulfilled, Op as Op, Rejected as Rejected
+from . import (
+    Database as Database,
+    Fulfilled as Fulfilled,
+    Op as Op,
+    Record as Record,
+    Rejected as Rejected,
+    Transaction as Transaction,
+    connect as connect,
+)
 
 _T = TypeVar("_T")
 
