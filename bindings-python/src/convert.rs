@@ -14,5 +14,7 @@ pub fn value_to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
             Some(PyHost(obj)) => obj.clone_ref(py),
             None => py.None(),
         },
+        // Placeholder on the database branches until the Python database binding lands.
+        _ => return Err(pyo3::exceptions::PyRuntimeError::new_err("database values are not converted yet")),
     })
 }

@@ -1,6 +1,7 @@
 //! fanio-core: concurrent I/O on one tokio runtime with bounded fan-out and settled
 //! results. No host-language code lives here; the bindings only convert.
 
+pub mod db;
 pub mod error;
 pub mod floor;
 pub mod op;

@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use crate::db;
 use crate::error::Error;
 
 /// An object that belongs to the host language (a Python object, a slot of a JS batch).
@@ -16,6 +17,13 @@ pub type HostValue = Arc<dyn Any + Send + Sync>;
 pub enum Value {
     Null,
     Host(HostValue),
+    Int(i64),
+    Database(db::Database),
+    Transaction(db::Transaction),
+    /// A query result; `Row` holds exactly one row.
+    Rows(Arc<db::Rows>),
+    Row(Arc<db::Rows>),
+    Cell(db::Cell),
 }
 
 impl std::fmt::Debug for Value {
@@ -23,6 +31,12 @@ impl std::fmt::Debug for Value {
         match self {
             Value::Null => f.write_str("Null"),
             Value::Host(_) => f.write_str("Host(..)"),
+            Value::Int(v) => write!(f, "Int({v})"),
+            Value::Database(d) => write!(f, "{d:?}"),
+            Value::Transaction(t) => write!(f, "{t:?}"),
+            Value::Rows(r) => write!(f, "Rows({r:?})"),
+            Value::Row(r) => write!(f, "Row({r:?})"),
+            Value::Cell(c) => write!(f, "Cell({c:?})"),
         }
     }
 }

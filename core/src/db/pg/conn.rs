@@ -1,0 +1,303 @@
+//! One Postgres connection: its client, the queries in flight on it (pipelined by
+//! tokio-postgres), its LRU of prepared statements, and how to run a call on it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures::{TryStreamExt, future::try_join_all};
+use tokio::sync::Notify;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{CancelToken, Client, Statement};
+
+use super::encode::Param;
+use super::{decode, error};
+use crate::db::cell::{Cell, Columns, Params};
+use crate::db::shape::{Copy, Fetch, Reply};
+use crate::error::{Error, Result};
+
+/// Prepared statements by SQL text, least recently used evicted. Sizes are small
+/// (~100), so eviction scans instead of keeping a linked list.
+struct Cache {
+    capacity: usize,
+    tick: u64,
+    map: HashMap<Arc<str>, (Statement, Arc<Columns>, u64)>,
+}
+
+impl Cache {
+    fn get(&mut self, sql: &str) -> Option<(Statement, Arc<Columns>)> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.map.get_mut(sql).map(|(s, c, used)| {
+            *used = tick;
+            (s.clone(), c.clone())
+        })
+    }
+
+    fn put(&mut self, sql: &str, stmt: Statement, columns: Arc<Columns>) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.map.len() >= self.capacity
+            && let Some(oldest) = self
+                .map
+                .iter()
+                .min_by_key(|(_, (_, _, used))| *used)
+                .map(|(k, _)| k.clone())
+        {
+            self.map.remove(&oldest);
+        }
+        self.tick += 1;
+        self.map.insert(sql.into(), (stmt, columns, self.tick));
+    }
+
+    fn remove(&mut self, sql: &str) {
+        self.map.remove(sql);
+    }
+}
+
+pub(super) struct Conn {
+    pub client: Client,
+    pub cancel: CancelToken,
+    /// Queries of live calls on this connection (shared or in a transaction).
+    pub inflight: AtomicUsize,
+    /// Signalled when `inflight` drops to zero.
+    pub drained: Notify,
+    cache: Mutex<Cache>,
+}
+
+fn columns_of(stmt: &Statement) -> Arc<Columns> {
+    Arc::new(Columns {
+        names: stmt.columns().iter().map(|c| Arc::from(c.name())).collect(),
+        types: stmt
+            .columns()
+            .iter()
+            .map(|c| Arc::from(c.type_().name()))
+            .collect(),
+    })
+}
+
+fn positional(params: Params) -> Result<Vec<Cell>> {
+    match params {
+        Params::Positional(cells) => Ok(cells),
+        Params::Named(_) => Err(Error::invalid(
+            "Postgres takes positional parameters ($1, $2, ...), not named ones",
+        )),
+    }
+}
+
+fn wrap(cells: &[Cell]) -> Vec<Param<'_>> {
+    cells
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| Param {
+            cell,
+            index: i + 1,
+            what: "parameter $",
+        })
+        .collect()
+}
+
+fn refs<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+fn check_count(stmt: &Statement, given: usize) -> Result<()> {
+    let wanted = stmt.params().len();
+    if given != wanted {
+        return Err(Error::invalid(format!(
+            "the statement takes {wanted} parameters, {given} given"
+        )));
+    }
+    Ok(())
+}
+
+/// A cached plan whose result type changed under it (ALTER TABLE, a recreated type):
+/// Postgres refuses it with 0A000; preparing again fixes it.
+fn stale_plan(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error()
+        .is_some_and(|db| db.code().code() == "0A000" && db.message().contains("cached plan"))
+}
+
+impl Conn {
+    pub fn new(client: Client, cache_size: usize) -> Conn {
+        Conn {
+            cancel: client.cancel_token(),
+            client,
+            inflight: AtomicUsize::new(0),
+            drained: Notify::new(),
+            cache: Mutex::new(Cache {
+                capacity: cache_size,
+                tick: 0,
+                map: HashMap::new(),
+            }),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn enter(&self) {
+        self.inflight.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn leave(&self) {
+        if self.inflight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.drained.notify_waiters();
+        }
+    }
+
+    async fn prepare(&self, sql: &str) -> Result<(Statement, Arc<Columns>)> {
+        if let Some(hit) = self.cache().get(sql) {
+            return Ok(hit);
+        }
+        let stmt = self.client.prepare(sql).await.map_err(error::query)?;
+        let columns = columns_of(&stmt);
+        self.cache().put(sql, stmt.clone(), columns.clone());
+        Ok((stmt, columns))
+    }
+
+    /// Runs one statement; a stale cached plan is prepared again once.
+    pub async fn query(&self, sql: &str, params: Params, fetch: Fetch) -> Result<Reply> {
+        let cells = positional(params)?;
+        match self.query_once(sql, &cells, fetch).await {
+            Err(Retry::Stale) => {
+                self.cache().remove(sql);
+                self.query_once(sql, &cells, fetch)
+                    .await
+                    .map_err(Retry::into_error)
+            }
+            other => other.map_err(Retry::into_error),
+        }
+    }
+
+    async fn query_once(
+        &self,
+        sql: &str,
+        cells: &[Cell],
+        fetch: Fetch,
+    ) -> std::result::Result<Reply, Retry> {
+        let (stmt, columns) = self.prepare(sql).await?;
+        check_count(&stmt, cells.len())?;
+        let params = wrap(cells);
+        let params = refs(&params);
+        if fetch == Fetch::Execute {
+            let affected = self
+                .client
+                .execute(&stmt, &params)
+                .await
+                .map_err(Retry::from_pg)?;
+            return Ok(Reply {
+                columns,
+                rows: Vec::new(),
+                affected,
+            });
+        }
+        let stream = self
+            .client
+            .query_raw(&stmt, params.iter().copied())
+            .await
+            .map_err(Retry::from_pg)?;
+        let mut stream = std::pin::pin!(stream);
+        let mut rows = Vec::new();
+        while let Some(row) = stream.try_next().await.map_err(Retry::from_pg)? {
+            rows.push(decode::row(&row, &columns)?);
+        }
+        let affected = stream.rows_affected().unwrap_or(0);
+        Ok(Reply {
+            columns,
+            rows,
+            affected,
+        })
+    }
+
+    /// Every parameter set, sent at once and answered in order (the caller wraps it
+    /// in a transaction).
+    pub async fn execute_many(&self, sql: &str, sets: Vec<Params>) -> Result<u64> {
+        let sets: Vec<Vec<Cell>> = sets.into_iter().map(positional).collect::<Result<_>>()?;
+        let (stmt, _) = self.prepare(sql).await?;
+        for cells in &sets {
+            check_count(&stmt, cells.len())?;
+        }
+        let params: Vec<Vec<Param<'_>>> = sets.iter().map(|cells| wrap(cells)).collect();
+        let params: Vec<Vec<&(dyn ToSql + Sync)>> = params.iter().map(|p| refs(p)).collect();
+        let counts = try_join_all(params.iter().map(|p| self.client.execute(&stmt, p)))
+            .await
+            .map_err(error::query)?;
+        Ok(counts.into_iter().sum())
+    }
+
+    /// COPY ... FROM STDIN (FORMAT binary), each value converted to its column's type.
+    pub async fn copy(&self, copy: Copy) -> Result<u64> {
+        let probe = self
+            .client
+            .prepare(&format!(
+                "SELECT {} FROM {} LIMIT 0",
+                copy.columns, copy.table
+            ))
+            .await
+            .map_err(error::query)?;
+        let types: Vec<_> = probe.columns().iter().map(|c| c.type_().clone()).collect();
+        let sink = self
+            .client
+            .copy_in(&format!(
+                "COPY {} ({}) FROM STDIN (FORMAT binary)",
+                copy.table, copy.columns
+            ))
+            .await
+            .map_err(error::query)?;
+        let writer = BinaryCopyInWriter::new(sink, &types);
+        let mut writer = std::pin::pin!(writer);
+        for (r, row) in copy.rows.iter().enumerate() {
+            let params: Vec<Param<'_>> = row
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| Param {
+                    cell,
+                    index: i + 1,
+                    what: "column",
+                })
+                .collect();
+            writer
+                .as_mut()
+                .write(&refs(&params))
+                .await
+                .map_err(|e| error::query(e).with("row", r as i64))?;
+        }
+        writer.finish().await.map_err(error::query)
+    }
+}
+
+/// A failed try: a stale plan is prepared again, anything else is final.
+enum Retry {
+    Stale,
+    Fail(Error),
+}
+
+impl Retry {
+    fn from_pg(e: tokio_postgres::Error) -> Retry {
+        if stale_plan(&e) {
+            Retry::Stale
+        } else {
+            Retry::Fail(error::query(e))
+        }
+    }
+
+    fn into_error(self) -> Error {
+        match self {
+            Retry::Stale => Error::new(
+                crate::error::Code::Db,
+                "the prepared statement went stale twice",
+            ),
+            Retry::Fail(e) => e,
+        }
+    }
+}
+
+impl From<Error> for Retry {
+    fn from(e: Error) -> Self {
+        Retry::Fail(e)
+    }
+}
