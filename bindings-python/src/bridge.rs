@@ -93,21 +93,6 @@ impl Bridge {
     }
 }
 
-<<<<<<< HEAD
-=======
-pub fn value_to_py(py: Python<'_>, value: &Value) -> Py<PyAny> {
-    match value {
-        Value::Null => py.None(),
-        Value::Host(h) => match h.downcast_ref::<PyHost>() {
-            Some(PyHost(obj)) => obj.clone_ref(py),
-            None => py.None(),
-        },
-        // Database values get their conversion with the Python database binding.
-        _ => py.None(),
-    }
-}
-
->>>>>>> db-core
 /// `Fulfilled(value)` or `Rejected(exception)`.
 pub fn settled(py: Python<'_>, outcome: &Outcome) -> PyResult<Py<PyAny>> {
     Ok(match outcome {

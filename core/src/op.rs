@@ -68,7 +68,6 @@ impl Op {
                     waiters.push(tx);
                     Next::Wait(rx)
                 }
-<<<<<<< HEAD
                 State::Ready(_) => {
                     let (abort, registration) = AbortHandle::new_pair();
                     match std::mem::replace(&mut *state, State::Running(Vec::new(), abort)) {
@@ -76,13 +75,6 @@ impl Op {
                         _ => unreachable!("matched Ready under the same lock"),
                     }
                 }
-=======
-                State::Ready(_) => match std::mem::replace(&mut *state, State::Running(Vec::new()))
-                {
-                    State::Ready(fut) => Next::Run(fut),
-                    _ => unreachable!("matched Ready under the same lock"),
-                },
->>>>>>> db-core
             }
         };
         let fut = match next {
@@ -111,11 +103,7 @@ impl Op {
         if matches!(*state, State::Done(_)) {
             return;
         }
-<<<<<<< HEAD
         if let State::Running(waiters, _) =
-=======
-        if let State::Running(waiters) =
->>>>>>> db-core
             std::mem::replace(&mut *state, State::Done(outcome.clone()))
         {
             for w in waiters {
