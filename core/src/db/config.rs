@@ -13,7 +13,7 @@ use crate::op::Op;
 use crate::value::Value;
 
 pub(crate) enum Target {
-    Pg(pg::Target),
+    Pg(Box<pg::Target>),
     Sqlite(sqlite::Target),
 }
 
@@ -49,7 +49,7 @@ impl Config {
             return Err(Error::invalid("acquire_timeout must be more than zero"));
         }
         let target = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Target::Pg(pg::Target::parse(url, &label)?)
+            Target::Pg(Box::new(pg::Target::parse(url, &label)?))
         } else if let Some(rest) = url.strip_prefix("sqlite:") {
             Target::Sqlite(sqlite::Target::parse(rest, &label)?)
         } else {
@@ -73,7 +73,7 @@ impl Config {
                 label,
             } = self;
             let backend = match target {
-                Target::Pg(t) => Backend::Pg(pg::Pool::open(t, opts, label.clone()).await?),
+                Target::Pg(t) => Backend::Pg(pg::Pool::open(*t, opts, label.clone()).await?),
                 Target::Sqlite(t) => {
                     Backend::Sqlite(sqlite::Pool::open(t, opts, label.clone()).await?)
                 }
