@@ -221,7 +221,8 @@ fn bind(stmt: &mut Statement<'_>, params: &Params) -> Result<()> {
                 )));
             }
             for (i, cell) in cells.iter().enumerate() {
-                let value = convert::bind_value(cell, &|| format!("${}", i + 1))?;
+                let value = convert::bind_value(cell, &|| format!("${}", i + 1))
+                    .map_err(|e| e.with("index", i as i64 + 1))?;
                 stmt.raw_bind_parameter(i + 1, value)
                     .map_err(convert::error)?;
             }
