@@ -24,7 +24,7 @@ impl At<'_> {
     fn error(self, what: &str) -> Error {
         match self {
             At::Index(i) => Error::invalid(format!("parameter ${i}: {what}")).with("index", i as i64),
-            At::Name(n) => Error::invalid(format!("parameter {n}: {what}")).with("name", n),
+            At::Name(n) => Error::invalid(format!("parameter {n}: {what}")).with("parameter", n),
         }
     }
 }
