@@ -3,8 +3,8 @@
 
 use fanio_core::error::Field;
 use fanio_core::{Error, Value};
-use napi::bindgen_prelude::{Null, Object, ToNapiValue, Unknown};
 use napi::Env;
+use napi::bindgen_prelude::{Null, Object, ToNapiValue, Unknown};
 
 /// The JS value of a fulfilled native op.
 pub fn value_to_js<'env>(env: &'env Env, value: &Value) -> napi::Result<Unknown<'env>> {

@@ -149,7 +149,11 @@ pub fn cell_to_js(js: Js, cell: &Cell, ints: Ints) -> napi::Result<Raw> {
             let o = js.object()?;
             js.set_property(o, js.string("months")?, js.int32(*months)?)?;
             js.set_property(o, js.string("days")?, js.int32(*days)?)?;
-            js.set_property(o, js.string("microseconds")?, js.number(*microseconds as f64)?)?;
+            js.set_property(
+                o,
+                js.string("microseconds")?,
+                js.number(*microseconds as f64)?,
+            )?;
             Ok(o)
         }
         Cell::Inet { addr, prefix, cidr } => {
@@ -168,7 +172,11 @@ pub fn cell_to_js(js: Js, cell: &Cell, ints: Ints) -> napi::Result<Raw> {
 /// A Postgres array as nested JS arrays, one level per dimension (lower bounds are
 /// dropped: JS arrays start at 0).
 fn array(js: Js, a: &Array, ints: Ints) -> napi::Result<Raw> {
-    let lens: Vec<usize> = a.dims.iter().map(|(len, _)| (*len).max(0) as usize).collect();
+    let lens: Vec<usize> = a
+        .dims
+        .iter()
+        .map(|(len, _)| (*len).max(0) as usize)
+        .collect();
     let mut elems = a.elems.iter();
     nest(js, &lens, &mut elems, ints)
 }
@@ -269,7 +277,9 @@ mod tests {
         assert_eq!(time(86_400_000_000), "24:00:00");
         assert_eq!(time(1), "00:00:00.000001");
         assert_eq!(
-            uuid(&[0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0, 1, 2, 3, 4, 5, 6, 7]),
+            uuid(&[
+                0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0, 1, 2, 3, 4, 5, 6, 7
+            ]),
             "12345678-9abc-def0-0001-020304050607"
         );
     }

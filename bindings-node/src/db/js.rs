@@ -180,9 +180,7 @@ impl Js {
 
     pub fn get_string(self, v: Raw) -> napi::Result<String> {
         let mut len = 0;
-        ok(unsafe {
-            sys::napi_get_value_string_utf8(self.0, v, ptr::null_mut(), 0, &mut len)
-        })?;
+        ok(unsafe { sys::napi_get_value_string_utf8(self.0, v, ptr::null_mut(), 0, &mut len) })?;
         let mut buf = vec![0u8; len + 1];
         let mut written = 0;
         ok(unsafe {

@@ -239,7 +239,10 @@ impl DbHandle {
     #[napi]
     pub fn execute_many(&self, env: Env, sql: String, list: Unknown) -> napi::Result<NativeOp> {
         let js = Js::new(&env);
-        let sets = thrown(&env, each(js, list.raw(), |js, v| params::params(js, Some(v))))?;
+        let sets = thrown(
+            &env,
+            each(js, list.raw(), |js, v| params::params(js, Some(v))),
+        )?;
         Ok(self.op(dispatch!(&self.runner, execute_many(&sql, sets)), false))
     }
 
@@ -257,8 +260,14 @@ impl DbHandle {
             .iter()
             .map(|c| js.string(c))
             .collect::<napi::Result<Vec<_>>>()?;
-        let rows = thrown(&env, each(js, records.raw(), |js, v| record(js, v, &columns, &keys)))?;
-        Ok(self.op(dispatch!(&self.runner, copy_records(&table, columns, rows)), false))
+        let rows = thrown(
+            &env,
+            each(js, records.raw(), |js, v| record(js, v, &columns, &keys)),
+        )?;
+        Ok(self.op(
+            dispatch!(&self.runner, copy_records(&table, columns, rows)),
+            false,
+        ))
     }
 
     /// Starts a transaction (a pool only); `isolation` is `read_committed`,
@@ -285,7 +294,13 @@ impl DbHandle {
                 .throw(&env));
             }
         };
-        Ok(self.op(db.begin(TxOptions { isolation, read_only }), false))
+        Ok(self.op(
+            db.begin(TxOptions {
+                isolation,
+                read_only,
+            }),
+            false,
+        ))
     }
 
     /// Commits (true) or rolls back (false) a transaction.

@@ -23,7 +23,9 @@ pub enum At<'a> {
 impl At<'_> {
     fn error(self, what: &str) -> Error {
         match self {
-            At::Index(i) => Error::invalid(format!("parameter ${i}: {what}")).with("index", i as i64),
+            At::Index(i) => {
+                Error::invalid(format!("parameter ${i}: {what}")).with("index", i as i64)
+            }
             At::Name(n) => Error::invalid(format!("parameter {n}: {what}")).with("parameter", n),
         }
     }
@@ -104,9 +106,15 @@ pub fn cell(js: Js, v: Raw, at: At<'_>) -> Converted<Cell> {
         ValueType::napi_string => Cell::Text(js.get_string(v)?.into()),
         ValueType::napi_object => object(js, v, at)?,
         ValueType::napi_undefined => {
-            return Err(at.error("undefined is not a value: pass null for SQL NULL").into());
+            return Err(at
+                .error("undefined is not a value: pass null for SQL NULL")
+                .into());
         }
-        _ => return Err(at.error("functions and symbols cannot be parameters").into()),
+        _ => {
+            return Err(at
+                .error("functions and symbols cannot be parameters")
+                .into());
+        }
     })
 }
 
@@ -179,7 +187,9 @@ impl Shape {
             None => self.dims.push((len, 1)),
             Some((l, _)) if *l == len => {}
             Some(_) => {
-                return Err(at.error("nested arrays must all have the same length").into());
+                return Err(at
+                    .error("nested arrays must all have the same length")
+                    .into());
             }
         }
         for i in 0..n {
