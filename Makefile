@@ -62,6 +62,7 @@ bench: build
 	$(PY) bench/settle_overhead.py
 	$(PY) bench/crossing.py
 	npm run bench
+	node bench/db_node.mjs
 
 # A smoke run of every benchmark (CI runs nothing longer).
 bench-quick: build
@@ -69,6 +70,7 @@ bench-quick: build
 	$(PY) bench/crossing.py --quick
 	node bench/settle_overhead.mjs --quick
 	node bench/crossing.mjs --quick
+	node bench/db_node.mjs --quick
 
 clean:
 	rm -rf $(VENV) node_modules target
