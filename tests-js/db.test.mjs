@@ -307,7 +307,7 @@ describe('postgres', { skip: pgSkip }, () => {
     await tagged.close();
   });
 
-  test('terminated pooled connections cost at most one error, then queries work', async (t) => {
+  test('terminated pooled connections cost at most one error each, then queries work', async (t) => {
     const db = await open({ maxConnections: 2, minConnections: 2 });
     t.after(() => db.close());
     const admin = await open();
@@ -324,7 +324,9 @@ describe('postgres', { skip: pgSkip }, () => {
         assert.ok(['E_DB', 'E_PROTOCOL', 'E_CONNECT'].includes(r.reason.code), r.reason.code);
       } else assert.equal(r.value, 1);
     }
-    assert.ok(errors <= 1, `${errors} errors`);
+    // Each dead connection costs at most one error (the core drops it on that error);
+    // usually none, when the pool sees it closed before handing it out.
+    assert.ok(errors <= set.length, `${errors} errors for ${set.length} killed connections`);
     assert.equal(await db.fetchVal('SELECT 2'), 2);
   });
 
