@@ -71,6 +71,7 @@ bench: build
 	$(PY) bench/crossing.py
 	$(PY) bench/db_py.py
 	npm run bench
+	node bench/db_node.mjs
 
 # A smoke run of every benchmark (CI runs nothing longer).
 bench-quick: build
@@ -79,6 +80,7 @@ bench-quick: build
 	$(PY) bench/db_py.py --quick
 	node bench/settle_overhead.mjs --quick
 	node bench/crossing.mjs --quick
+	node bench/db_node.mjs --quick
 
 clean:
 	rm -rf $(VENV) node_modules target

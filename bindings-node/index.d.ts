@@ -37,6 +37,16 @@ export declare class FanioError extends Error {
   readonly table?: string;
   readonly column?: string;
   readonly detail?: string;
+  /** SQLite (E_DB): the extended result code (2067 unique, 1299 not null, ...) and its C name. */
+  readonly sqlite_code?: number;
+  readonly sqlite_name?: string;
+  /** E_INVALID_ARGUMENT of a query: the parameter that did not fit ($1 is 1), or as
+   * `parameter` the name of a named SQLite parameter (or a record's column); `row` is
+   * the parameter set / record (0-based) of executeMany and copyRecords. Field names
+   * are the core's, snake_case in both languages. */
+  readonly index?: number;
+  readonly parameter?: string;
+  readonly row?: number;
 }
 
 /**
@@ -164,6 +174,159 @@ export declare function resetOpStats(): void;
 /** The codes the core knows, in its order. */
 export declare const codes: readonly ErrorCode[];
 
+// ---------------------------------------------------------------------------------
+// Databases: PostgreSQL and SQLite on the core's runtime.
+
+/** A column value, by type:
+ * bool -> boolean; int2/int4 -> number; int8 -> bigint; float4/float8 -> number;
+ * numeric -> string (exact, 'NaN' / 'Infinity' too); text, varchar, char, name, citext,
+ * enum labels -> string; bytea -> Buffer; uuid -> string; json/jsonb -> parsed JSON;
+ * date -> 'YYYY-MM-DD' ('infinity' / '-infinity'; 'YYYY-MM-DD BC' before year 1);
+ * time -> 'HH:MM:SS[.ffffff]'; timestamp (read as UTC) and timestamptz -> Date, to the
+ * millisecond (microseconds are floored), the infinities as the strings 'infinity' /
+ * '-infinity'; interval -> Interval; inet/cidr -> string ('10.0.0.1', '10.0.0.0/8');
+ * arrays -> nested arrays (lower bounds dropped); domains -> their base type.
+ * SQLite: INTEGER -> number, or bigint beyond 2^53; REAL -> number; TEXT -> string;
+ * BLOB -> Buffer; NULL -> null. */
+export type DbValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Buffer
+  | Date
+  | Interval
+  | DbJson
+  | DbValue[];
+
+/** What json/jsonb columns hold once parsed. */
+export type DbJson = null | boolean | number | string | DbJson[] | { [key: string]: DbJson };
+
+/** A Postgres interval; `microseconds` is exact up to about 285 years. */
+export interface Interval {
+  months: number;
+  days: number;
+  microseconds: number;
+}
+
+/** A parameter value. The statement's parameter type decides how it is sent; a value
+ * that does not fit is E_INVALID_ARGUMENT with the parameter's `index`.
+ * number (integral ones fit int columns), bigint (64-bit), string (also for numeric,
+ * uuid, json, enums, and, in Postgres's own text syntax, date, time, timestamp,
+ * interval, inet and cidr: '2024-02-29', 'infinity', '1 day', '10.0.0.0/8'), boolean,
+ * null, Buffer/Uint8Array, Date (timestamp/timestamptz; SQLite refuses it), arrays
+ * (Postgres arrays; nested arrays must be rectangular), plain objects (json/jsonb, or
+ * an Interval for an interval). `undefined` is refused: pass null. */
+export type DbParam =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | Date
+  | readonly DbParam[]
+  | { readonly [key: string]: unknown };
+
+/** Positional parameters ($1 / ?), or for SQLite named ones (`:name`, `@name`, `$name`;
+ * a bare key means `:name`). */
+export type DbParams = readonly DbParam[] | { readonly [name: string]: DbParam };
+
+/** A row as an object by column name (later duplicate names win). */
+export type Row = Record<string, DbValue>;
+
+export interface ConnectOptions {
+  /** Most connections open at once (SQLite file: one writer plus readers). Default 10. */
+  maxConnections?: number;
+  /** Connections opened by connect and kept open (Postgres). Default 1. */
+  minConnections?: number;
+  /** ms a call waits for a free connection before E_POOL_TIMEOUT. Default 30,000. */
+  acquireTimeout?: number;
+  /** Prepared statements kept per connection (LRU); 0 disables. Default 100. */
+  statementCacheSize?: number;
+}
+
+export interface QueryOptions {
+  /** Cancels the query in the core; on Postgres the server cancels it too. */
+  signal?: AbortSignal;
+}
+
+export interface FetchOptions<M extends 'object' | 'array' = 'object' | 'array'> extends QueryOptions {
+  /** 'object' (default): rows by column name; 'array': rows as arrays in column order. */
+  rowMode?: M;
+}
+
+export interface CopyOptions extends QueryOptions {
+  /** The columns the records fill; needed for array records, else the first object's keys. */
+  columns?: readonly string[];
+}
+
+export interface TransactionOptions {
+  /** Default: the server's. */
+  isolation?: 'read_committed' | 'repeatable_read' | 'serializable';
+  readOnly?: boolean;
+}
+
+/** The query calls of a pool and of a transaction; each returns a lazy Op that runs
+ * when awaited or settled (in `settle`, natively in Rust). */
+export interface Queries {
+  /** Runs a statement; resolves to the rows affected. */
+  execute(sql: string, params?: DbParams | null, options?: QueryOptions): Op<number>;
+  fetchAll(sql: string, params: DbParams | null | undefined, options: FetchOptions<'array'> & { rowMode: 'array' }): Op<DbValue[][]>;
+  fetchAll<R extends Row = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R[]>;
+  /** The first row; E_NO_ROWS if there is none. */
+  fetchOne(sql: string, params: DbParams | null | undefined, options: FetchOptions<'array'> & { rowMode: 'array' }): Op<DbValue[]>;
+  fetchOne<R extends Row = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R>;
+  /** The first row, or null. */
+  fetchOptional(sql: string, params: DbParams | null | undefined, options: FetchOptions<'array'> & { rowMode: 'array' }): Op<DbValue[] | null>;
+  fetchOptional<R extends Row = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R | null>;
+  /** The first column of the first row; E_NO_ROWS if there is none. */
+  fetchVal<V extends DbValue = DbValue>(sql: string, params?: DbParams | null, options?: QueryOptions): Op<V>;
+  /** One statement per parameter set, all in one transaction; resolves to the total rows affected. */
+  executeMany(sql: string, paramsList: readonly DbParams[], options?: QueryOptions): Op<number>;
+  /** Loads records (COPY FROM STDIN BINARY on Postgres, prepared INSERTs in one
+   * transaction on SQLite); `table` may be `schema.table`. Resolves to the rows loaded. */
+  copyRecords(
+    table: string,
+    records: readonly (readonly DbParam[])[] | readonly { readonly [column: string]: DbParam }[],
+    options?: CopyOptions,
+  ): Op<number>;
+  /** `Database(url)` with the password replaced by `***`. */
+  toString(): string;
+}
+
+/** An open database: a pool of connections. `util.inspect` and String show its URL
+ * without the password. */
+export interface Database extends Queries {}
+export declare class Database {
+  private constructor();
+  /** Starts a transaction on a connection of its own. */
+  begin(options?: TransactionOptions): Op<Transaction>;
+  /** Runs `fn(tx)` in a transaction: commits when it resolves (returning its value),
+   * rolls back when it rejects (rethrowing its error). */
+  transaction<T>(fn: (tx: Transaction) => T | PromiseLike<T>, options?: TransactionOptions): Promise<T>;
+  /** Closes the pool: calls in flight end with E_CANCELLED, later ones with E_CLOSED. */
+  close(): Op<null>;
+  get closed(): boolean;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A transaction; after commit or rollback its calls reject with E_CLOSED. Dropped
+ * without either, it is rolled back. */
+export interface Transaction extends Queries {}
+export declare class Transaction {
+  private constructor();
+  commit(): Op<null>;
+  rollback(): Op<null>;
+}
+
+/** Opens a database: 'postgres://user:pass@host:port/db?sslmode=...' (or postgresql://),
+ * 'sqlite:///abs/path.db', 'sqlite://relative.db', 'sqlite::memory:'. Resolves once
+ * its first connection works (E_CONNECT otherwise). A bad URL or option throws
+ * E_INVALID_ARGUMENT at once. */
+export declare function connect(url: string, options?: ConnectOptions): Op<Database>;
+
 declare const fanio: {
   sleep: typeof sleep;
   fail: typeof fail;
@@ -175,5 +338,8 @@ declare const fanio: {
   FanioError: typeof FanioError;
   Op: typeof Op;
   codes: typeof codes;
+  connect: typeof connect;
+  Database: typeof Database;
+  Transaction: typeof Transaction;
 };
 export default fanio;

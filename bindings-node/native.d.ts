@@ -9,6 +9,31 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A database pool or one of its transactions, wrapped by db.js in `Database` /
+ * `Transaction`. Made only by the addon.
+ */
+export declare class DbHandle {
+  /** One statement: `kind` says what comes back (count, rows, row, row or null, cell). */
+  query(kind: number, sql: string, params: unknown | undefined | null, asArrays: boolean): NativeOp
+  /** One statement per parameter set (an array of arrays or of objects), atomically. */
+  executeMany(sql: string, list: unknown): NativeOp
+  /** Loads `records` (arrays in `columns` order, or objects read by column name). */
+  copyRecords(table: string, records: unknown, columns: Array<string>): NativeOp
+  /**
+   * Starts a transaction (a pool only); `isolation` is `read_committed`,
+   * `repeatable_read`, `serializable` or null for the server's default.
+   */
+  begin(isolation: string | undefined | null, readOnly: boolean): NativeOp
+  /** Commits (true) or rolls back (false) a transaction. */
+  end(commit: boolean): NativeOp
+  /** Closes the pool: calls in flight end with E_CANCELLED, later ones with E_CLOSED. */
+  close(): NativeOp
+  isClosed(): boolean
+  /** `Database(url with the password hidden)` / `Transaction(...)`. */
+  label(): string
+}
+
 /** Made only by the addon's own functions; JS never constructs one. */
 export declare class NativeOp {}
 
@@ -52,6 +77,24 @@ export declare function checkDelay(ms: number, name: string): void
  * `k - 1`; 0 means fulfilled), so JS learns the codes and their words from the core.
  */
 export declare function codes(): Array<Array<string>>
+
+/** Pool options as JS gives them (numbers already type-checked by db.js; ms). */
+export interface ConnectOptions {
+  maxConnections?: number
+  minConnections?: number
+  /** ms */
+  acquireTimeout?: number
+  statementCacheSize?: number
+}
+
+/** Opens a database; a bad URL or option throws E_INVALID_ARGUMENT now, before any I/O. */
+export declare function dbConnect(url: string, options: ConnectOptions): NativeOp
+
+/**
+ * Hands the addon the JS functions it calls while converting: the row-builder maker,
+ * the wrappers of database and transaction handles, JSON.parse and JSON.stringify.
+ */
+export declare function dbInit(shape: (arg?: unknown) => unknown, database: (arg?: unknown) => unknown, transaction: (arg?: unknown) => unknown, parseJson: (arg?: unknown) => unknown, stringify: (arg?: unknown) => unknown): void
 
 /**
  * Moves queued records into `buf` as (kind, id, value) triples; returns how many.

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.DbHandle = nativeBinding.DbHandle
 module.exports.NativeOp = nativeBinding.NativeOp
 module.exports.abortBatch = nativeBinding.abortBatch
 module.exports.benchPingPong = nativeBinding.benchPingPong
@@ -842,6 +843,8 @@ module.exports.cancelNative = nativeBinding.cancelNative
 module.exports.cancelOp = nativeBinding.cancelOp
 module.exports.checkDelay = nativeBinding.checkDelay
 module.exports.codes = nativeBinding.codes
+module.exports.dbConnect = nativeBinding.dbConnect
+module.exports.dbInit = nativeBinding.dbInit
 module.exports.drain = nativeBinding.drain
 module.exports.drainReasons = nativeBinding.drainReasons
 module.exports.drainValues = nativeBinding.drainValues

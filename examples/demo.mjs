@@ -1,6 +1,10 @@
 // fanio demo: a few thousand mixed sleep/fail ops, a limit, a progress bar (on a
 // terminal), then a table of outcomes by status and code and the time taken.
-import { fail, settle, sleep } from '../bindings-node/index.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { connect, fail, settle, sleep } from '../bindings-node/index.mjs';
 
 const N = 3000;
 const LIMIT = 200;
@@ -26,3 +30,37 @@ console.log(`fanio (node): ${N} ops, limit ${LIMIT}, timeout 250 ms`);
 console.log('outcome                      count');
 for (const [key, count] of [...table].sort()) console.log(`${key.padEnd(28)} ${String(count).padStart(5)}`);
 console.log(`took ${ms.toFixed(0)} ms`);
+
+await databaseDemo();
+
+/** An embedded SQLite file: a table filled by executeMany, then a bounded batch of
+ * point lookups (every 10th id is missing on purpose: E_NO_ROWS), run natively. */
+async function databaseDemo() {
+  const ROWS = 5000;
+  const LOOKUPS = 2000;
+  const dir = mkdtempSync(join(tmpdir(), 'fanio-demo-'));
+  try {
+    const db = await connect(`sqlite://${join(dir, 'demo.db')}`, { maxConnections: 4 });
+    await db.execute('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, score REAL)');
+    const users = Array.from({ length: ROWS }, (_, i) => [i, `user ${i}`, (i * 37) % 100]);
+    let t = performance.now();
+    const inserted = await db.executeMany('INSERT INTO users VALUES (?, ?, ?)', users);
+    console.log(`\nfanio (node) + SQLite: executeMany inserted ${inserted} rows in ${(performance.now() - t).toFixed(0)} ms`);
+    // Ids past the table (every 10th lookup) find nothing: fetchOne rejects with E_NO_ROWS.
+    const ids = Array.from({ length: LOOKUPS }, (_, i) => (i % 10 === 9 ? ROWS + i : (i * 7919) % ROWS));
+    t = performance.now();
+    const results = await settle(ids.map((id) => db.fetchOne('SELECT id, name, score FROM users WHERE id = ?', [id])), { limit: 32 });
+    const ms = performance.now() - t;
+    const table = new Map();
+    for (const r of results) {
+      const key = r.status === 'fulfilled' ? 'fulfilled' : `rejected ${r.reason.code}`;
+      table.set(key, (table.get(key) ?? 0) + 1);
+    }
+    console.log(`${LOOKUPS} lookups, limit 32, settled in ${ms.toFixed(0)} ms; first: ${JSON.stringify(results[0].value)}`);
+    console.log('outcome                      count');
+    for (const [key, count] of [...table].sort()) console.log(`${key.padEnd(28)} ${String(count).padStart(5)}`);
+    await db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,6 +1,7 @@
 // Type-checked with `tsc --noEmit --strict -p examples/tsconfig.json` (npm run typecheck):
 // the public typings must describe real usage precisely enough for --strict.
 import fanio, { FanioError, asSettled, fail, map, opStats, settle, sleep, type Op, type StreamResult } from 'fanio';
+import { connect, type Database, type DbValue, type Row, type Transaction } from 'fanio';
 
 async function main(): Promise<void> {
   const op: Op<string> = sleep(10, 'ten');
@@ -68,4 +69,34 @@ async function main(): Promise<void> {
   fanio.resetOpStats();
 }
 
+async function databaseUsage(): Promise<void> {
+  const db: Database = await connect('sqlite::memory:', { maxConnections: 2, acquireTimeout: 5_000 });
+  const created: number = await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)');
+  const loaded: number = await db.executeMany('INSERT INTO t VALUES (?, ?)', [[1, 'a'], [2n, null]]);
+  await db.copyRecords('t', [{ id: 3, name: 'c' }]);
+  await db.copyRecords('t', [[4, 'd']], { columns: ['id', 'name'] });
+  const rows: Row[] = await db.fetchAll('SELECT * FROM t WHERE id > :min', { min: 0 });
+  const arrays: DbValue[][] = await db.fetchAll('SELECT * FROM t', [], { rowMode: 'array' });
+  const one: { id: number; name: string | null } = await db.fetchOne<{ id: number; name: string | null }>('SELECT * FROM t WHERE id = ?', [1]);
+  const maybe: Row | null = await db.fetchOptional('SELECT * FROM t WHERE id = ?', [99]);
+  const count: number = await db.fetchVal<number>('SELECT count(*) FROM t');
+  const controller = new AbortController();
+  const settled = await settle([db.fetchOne('SELECT * FROM t WHERE id = ?', [1], { signal: controller.signal }), sleep(1, 'x')], { limit: 32 });
+  const name: string = await db.transaction(async (tx: Transaction) => {
+    await tx.execute('UPDATE t SET name = ? WHERE id = ?', ['z', 1]);
+    return 'done';
+  }, { isolation: 'serializable', readOnly: false });
+  const tx: Transaction = await db.begin();
+  await tx.rollback();
+  try {
+    await db.fetchOne('SELECT * FROM t WHERE id = -1');
+  } catch (e) {
+    if (e instanceof FanioError && e.code === 'E_NO_ROWS') console.log(e.sqlstate, e.sqlite_code, e.index);
+  }
+  console.log(created, loaded, rows.length, arrays.length, one.name, maybe, count, settled.length, name, String(db));
+  await db.close();
+  await db[Symbol.asyncDispose]();
+}
+
 void main();
+void databaseUsage();

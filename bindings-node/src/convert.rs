@@ -3,16 +3,20 @@
 
 use fanio_core::error::Field;
 use fanio_core::{Error, Value};
-use napi::bindgen_prelude::{Null, Object, ToNapiValue, Unknown};
 use napi::Env;
+use napi::bindgen_prelude::{Null, Object, ToNapiValue, Unknown};
 
 /// The JS value of a fulfilled native op.
 pub fn value_to_js<'env>(env: &'env Env, value: &Value) -> napi::Result<Unknown<'env>> {
-    match value {
-        // Host values never reach Node: a JS sleep op keeps its value on the JS side.
-        Value::Null | Value::Host(_) => Null.into_unknown(env),
-        // Placeholder on the database branches until the Node database binding lands.
-        _ => Err(napi::Error::from_reason("database values are not converted yet")),
+    if let Value::Null = value {
+        return Null.into_unknown(env);
+    }
+    // Database values (rows, cells, handles, counts) and the host values that carry
+    // their conversion settings; any other host value is the JS side's (a sleep op
+    // keeps its value in JS) and reads as null here.
+    match crate::db::value_to_js(env, value)? {
+        Some(v) => Ok(v),
+        None => Null.into_unknown(env),
     }
 }
 

@@ -9,6 +9,7 @@
 mod batch;
 mod bench;
 mod convert;
+mod db;
 mod error;
 mod hub;
 mod native_op;

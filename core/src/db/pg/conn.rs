@@ -95,6 +95,7 @@ fn wrap(cells: &[Cell]) -> Vec<Param<'_>> {
             cell,
             index: i + 1,
             what: "parameter $",
+            text_allowed: true,
         })
         .collect()
 }
@@ -258,6 +259,7 @@ impl Conn {
                     cell,
                     index: i + 1,
                     what: "column",
+                    text_allowed: false,
                 })
                 .collect();
             writer

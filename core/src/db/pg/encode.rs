@@ -7,7 +7,7 @@ use std::fmt;
 
 use bytes::{BufMut, BytesMut};
 use postgres_protocol::types as wire;
-use tokio_postgres::types::{IsNull, Kind, ToSql, Type};
+use tokio_postgres::types::{Format, IsNull, Kind, ToSql, Type};
 
 use super::decode::{EPOCH_DAYS, EPOCH_MICROS};
 use super::numeric;
@@ -36,6 +36,41 @@ pub(super) struct Param<'a> {
     pub cell: &'a Cell,
     pub index: usize,
     pub what: &'static str,
+    /// Whether text may travel in Postgres's text format (bound parameters); COPY
+    /// BINARY carries binary values only.
+    pub text_allowed: bool,
+}
+
+impl Param<'_> {
+    /// Text for a date, time, timestamp, interval or network parameter is sent as
+    /// Postgres text and parsed by the server's own input function (`2024-02-29`,
+    /// `infinity`, `1 day`, `10.0.0.0/8`): a host without such types (JS) passes the
+    /// strings it reads back, and Postgres alone decides what they mean.
+    fn as_text(&self, ty: &Type) -> Option<&str> {
+        let base = match ty.kind() {
+            Kind::Domain(base) => base,
+            _ => ty,
+        };
+        match self.cell {
+            Cell::Text(s)
+                if self.text_allowed
+                    && matches!(
+                        *base,
+                        Type::DATE
+                            | Type::TIME
+                            | Type::TIMETZ
+                            | Type::TIMESTAMP
+                            | Type::TIMESTAMPTZ
+                            | Type::INTERVAL
+                            | Type::INET
+                            | Type::CIDR
+                    ) =>
+            {
+                Some(s)
+            }
+            _ => None,
+        }
+    }
 }
 
 impl ToSql for Param<'_> {
@@ -44,6 +79,10 @@ impl ToSql for Param<'_> {
         ty: &Type,
         out: &mut BytesMut,
     ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        if let Some(text) = self.as_text(ty) {
+            out.put_slice(text.as_bytes());
+            return Ok(IsNull::No);
+        }
         encode(self.cell, ty, out).map_err(|reason| {
             let message = format!("{} {}: {reason}", self.what, self.index);
             Box::new(ParamError {
@@ -51,6 +90,13 @@ impl ToSql for Param<'_> {
                 message,
             }) as Box<dyn StdError + Sync + Send>
         })
+    }
+
+    fn encode_format(&self, ty: &Type) -> Format {
+        match self.as_text(ty) {
+            Some(_) => Format::Text,
+            None => Format::Binary,
+        }
     }
 
     /// Any type is accepted here; `to_sql` decides per value and says why not.
@@ -234,6 +280,22 @@ fn encode(cell: &Cell, ty: &Type, out: &mut BytesMut) -> Result<IsNull, String> 
             out.put_i64(*microseconds);
             out.put_i32(*days);
             out.put_i32(*months);
+        }
+        // A host without an interval type (JS) passes the object it reads back.
+        (&Type::INTERVAL, Cell::Json(v)) => {
+            let part = |name: &str| {
+                v.get(name)
+                    .and_then(serde_json::Value::as_i64)
+                    .ok_or_else(|| format!("an interval object needs an integer {name}"))
+            };
+            let (months, days, micros) = (part("months")?, part("days")?, part("microseconds")?);
+            let keys = v.as_object().map_or(0, |o| o.len());
+            if keys != 3 {
+                return Err("an interval object has exactly months, days and microseconds".into());
+            }
+            out.put_i64(micros);
+            out.put_i32(i32::try_from(days).map_err(|_| out_of_range(cell, ty))?);
+            out.put_i32(i32::try_from(months).map_err(|_| out_of_range(cell, ty))?);
         }
         (&Type::INET | &Type::CIDR, Cell::Inet { addr, prefix, .. }) => {
             let max = if addr.is_ipv4() { 32 } else { 128 };

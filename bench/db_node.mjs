@@ -1,0 +1,191 @@
+// Database benchmarks of the Node face against the usual Node drivers, on this machine:
+//   Postgres: PK lookups with 32 in flight (fanio native batch vs pg Pool + p-limit with
+//   named prepared statements vs postgres.js; pgbench -S as the ceiling), a 20,000-row
+//   fetchAll (conversion vs query time), executeMany vs a postgres.js bulk insert.
+//   SQLite (file, WAL): PK lookups with 8 in flight vs a synchronous better-sqlite3 loop.
+// `--quick` runs tiny counts (the CI smoke). Postgres parts skip if it is unreachable.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import Sqlite from 'better-sqlite3';
+import pLimit from 'p-limit';
+import pg from 'pg';
+import postgres from 'postgres';
+
+import { connect, settle } from '../bindings-node/index.mjs';
+
+const QUICK = process.argv.includes('--quick');
+const PG_URL = process.env.FANIO_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const N = QUICK
+  ? { table: 2000, lookups: 500, wide: 500, sqlite: 2000, many: 2000, pgbenchSecs: 1 }
+  : { table: 100_000, lookups: 20_000, wide: 20_000, sqlite: 100_000, many: 100_000, pgbenchSecs: 5 };
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+async function timed(fn) {
+  const t = performance.now();
+  const v = await fn();
+  return [performance.now() - t, v];
+}
+
+function report(name, count, ms, base) {
+  const rate = (count / ms) * 1000;
+  const ratio = base === undefined ? '' : `  (${(rate / base).toFixed(2)}x fanio)`;
+  console.log(`  ${name.padEnd(44)} ${fmt(rate).padStart(10)} ops/s${ratio}`);
+  return rate;
+}
+
+const ids = (n, of) => Array.from({ length: n }, (_, i) => (i * 7919) % of);
+
+async function postgresBench() {
+  let db;
+  try {
+    db = await connect(PG_URL, { maxConnections: 4, acquireTimeout: 3000 });
+  } catch (e) {
+    console.log(`postgres: skipped (${e.code} at ${PG_URL})`);
+    return;
+  }
+  const table = `fanio_bench_${process.pid}`;
+  await db.execute(`CREATE UNLOGGED TABLE ${table} (id int4 PRIMARY KEY, name text, score float8, born timestamptz, n int8)`);
+  try {
+    await db.execute(
+      `INSERT INTO ${table} SELECT g, 'name ' || g, g / 7.0, now() - g * interval '1 minute', g * 1000 FROM generate_series(0, $1::int4 - 1) g`,
+      [N.table],
+    );
+    await db.execute(`ANALYZE ${table}`);
+    const keys = ids(N.lookups, N.table);
+    const sql = `SELECT id, name, score FROM ${table} WHERE id = $1`;
+    console.log(`postgres: ${fmt(N.lookups)} PK lookups on ${fmt(N.table)} rows, 32 in flight`);
+
+    await settle(keys.slice(0, 500).map((id) => db.fetchOne(sql, [id])), { limit: 32 }); // warm
+    const [fanioMs, results] = await timed(() => settle(keys.map((id) => db.fetchOne(sql, [id])), { limit: 32 }));
+    if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i])) throw new Error('fanio lookups went wrong');
+    const base = report('fanio settle (native batch, 4 connections)', N.lookups, fanioMs);
+
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 32 });
+    const limit = pLimit(32);
+    const pgLookup = (id) => limit(() => pool.query({ name: 'lookup', text: sql, values: [id] }));
+    await Promise.all(keys.slice(0, 500).map(pgLookup));
+    const [pgMs] = await timed(() => Promise.all(keys.map(pgLookup)));
+    report('pg Pool(32) + p-limit, named prepared', N.lookups, pgMs, base);
+    await pool.end();
+
+    const pjs = postgres(PG_URL, { max: 32, prepare: true, onnotice: () => {} });
+    const limit2 = pLimit(32);
+    const pjsLookup = (id) => limit2(() => pjs.unsafe(sql, [id], { prepare: true }));
+    await Promise.all(keys.slice(0, 500).map(pjsLookup));
+    const [pjsMs] = await timed(() => Promise.all(keys.map(pjsLookup)));
+    report('postgres.js (max 32) + p-limit', N.lookups, pjsMs, base);
+
+    pgbench(base);
+
+    // One wide result: how long conversion takes next to the query itself.
+    const wide = `SELECT id, name, score, born, n FROM ${table} ORDER BY id LIMIT $1`;
+    await db.fetchAll(wide, [N.wide]);
+    const [execMs] = await timed(() => db.execute(wide, [N.wide]));
+    const [allMs, rows] = await timed(() => db.fetchAll(wide, [N.wide]));
+    const [arrMs] = await timed(() => db.fetchAll(wide, [N.wide], { rowMode: 'array' }));
+    const [pgWideMs] = await timed(async () => {
+      const client = new pg.Client(PG_URL);
+      await client.connect();
+      await client.query(wide, [N.wide]);
+      const t = performance.now();
+      await client.query(wide, [N.wide]);
+      const ms = performance.now() - t;
+      await client.end();
+      return ms;
+    }).then(([, ms]) => [ms]);
+    const [pjsWideMs] = await timed(() => pjs.unsafe(wide, [N.wide], { prepare: true }));
+    if (rows.length !== N.wide) throw new Error('fetchAll went wrong');
+    console.log(`postgres: one ${fmt(N.wide)}-row x 5-column result`);
+    console.log(`  fanio execute (query, rows dropped)        ${execMs.toFixed(1).padStart(8)} ms`);
+    console.log(`  fanio fetchAll objects / arrays            ${allMs.toFixed(1).padStart(8)} / ${arrMs.toFixed(1)} ms  (decode + convert ~${(allMs - execMs).toFixed(1)} ms)`);
+    console.log(`  pg query / postgres.js                     ${pgWideMs.toFixed(1).padStart(8)} / ${pjsWideMs.toFixed(1)} ms`);
+
+    // executeMany vs postgres.js bulk insert (multi-row VALUES, chunked under its
+    // 65,534-parameter limit).
+    const target = `${table}_many`;
+    await db.execute(`CREATE UNLOGGED TABLE ${target} (id int4, name text, score float8)`);
+    const data = Array.from({ length: N.many }, (_, i) => [i, `n${i}`, i / 3]);
+    console.log(`postgres: insert ${fmt(N.many)} rows`);
+    const [manyMs, count] = await timed(() => db.executeMany(`INSERT INTO ${target} VALUES ($1, $2, $3)`, data));
+    if (count !== N.many) throw new Error('executeMany went wrong');
+    const manyBase = report('fanio executeMany (pipelined, one tx)', N.many, manyMs);
+    await db.execute(`TRUNCATE ${target}`);
+    const [copyMs] = await timed(() => db.copyRecords(target, data, { columns: ['id', 'name', 'score'] }));
+    report('fanio copyRecords (COPY BINARY)', N.many, copyMs, manyBase);
+    await db.execute(`TRUNCATE ${target}`);
+    const objects = data.map(([id, name, score]) => ({ id, name, score }));
+    const [bulkMs] = await timed(() =>
+      pjs.begin(async (tx) => {
+        for (let i = 0; i < objects.length; i += 20_000) await tx`INSERT INTO ${pjs(target)} ${pjs(objects.slice(i, i + 20_000))}`;
+      }),
+    );
+    report('postgres.js bulk INSERT (20k-row chunks)', N.many, bulkMs, manyBase);
+    await pjs.end();
+    await db.execute(`DROP TABLE ${target}`);
+  } finally {
+    await db.execute(`DROP TABLE IF EXISTS ${table}`);
+    await db.close();
+  }
+}
+
+/** pgbench's select-only prepared run, the server's own ceiling here. */
+function pgbench(base) {
+  const which = spawnSync('pgbench', ['--version']);
+  if (which.status !== 0) {
+    console.log('  pgbench: not installed, no ceiling measured');
+    return;
+  }
+  const url = new URL(PG_URL);
+  const conn = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres'), url.pathname.slice(1)];
+  const init = spawnSync('pgbench', ['-i', '-q', '-s', '1', ...conn], { encoding: 'utf8' });
+  if (init.status !== 0) {
+    console.log(`  pgbench: init failed: ${init.stderr.trim().split('\n').pop()}`);
+    return;
+  }
+  const run = spawnSync('pgbench', ['-S', '-M', 'prepared', '-c32', '-j2', `-T${N.pgbenchSecs}`, ...conn], { encoding: 'utf8' });
+  spawnSync('pgbench', ['-i', '-I', 'd', ...conn]);
+  const tps = /tps = ([\d.]+)/.exec(run.stdout);
+  if (tps) report(`pgbench -S -M prepared -c32 (ceiling)`, Number(tps[1]), 1000, base);
+  else console.log(`  pgbench: no result: ${run.stderr.trim().split('\n').pop()}`);
+}
+
+async function sqliteBench() {
+  const dir = mkdtempSync(join(tmpdir(), 'fanio-bench-'));
+  try {
+    const file = join(dir, 'bench.db');
+    const raw = new Sqlite(file);
+    raw.pragma('journal_mode = WAL');
+    raw.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL)');
+    const insert = raw.prepare('INSERT INTO t VALUES (?, ?, ?)');
+    raw.transaction(() => {
+      for (let i = 0; i < N.sqlite; i++) insert.run(i, `name ${i}`, i / 7);
+    })();
+    const keys = ids(N.sqlite, N.sqlite);
+    console.log(`sqlite (file, WAL): ${fmt(N.sqlite)} PK lookups`);
+
+    const db = await connect(`sqlite://${file}`, { maxConnections: 8 });
+    const sql = 'SELECT id, name, score FROM t WHERE id = ?';
+    await settle(keys.slice(0, 1000).map((id) => db.fetchOne(sql, [id])), { limit: 8 });
+    const [fanioMs, results] = await timed(() => settle(keys.map((id) => db.fetchOne(sql, [id])), { limit: 8 }));
+    if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i])) throw new Error('fanio lookups went wrong');
+    const base = report('fanio settle (native batch, 8 in flight)', N.sqlite, fanioMs);
+    await db.close();
+
+    const lookup = raw.prepare(sql);
+    const [syncMs] = await timed(() => {
+      for (const id of keys) if (lookup.get(id).id !== id) throw new Error('better-sqlite3 went wrong');
+    });
+    report('better-sqlite3, synchronous loop', N.sqlite, syncMs, base);
+    raw.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(`fanio database bench (node${QUICK ? ', quick' : ''})`);
+await postgresBench();
+await sqliteBench();
