@@ -9,7 +9,7 @@ use http::HeaderMap;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::http::body::{self, Stream};
 use crate::http::caps::{self, Caps, Release};
 use crate::http::errors;
@@ -191,49 +191,55 @@ impl Inner {
         }
     }
 
-    /// Runs the request once, or as often as the retry policy says.
+    /// Runs the request once, or as often as the retry policy says; with a policy,
+    /// every error says how many tries were made.
     async fn tries(&self, req: reqwest::Request, call: &Call, url: &str) -> Result<Response> {
         let start = Instant::now();
-        let retry = self.retry.as_ref().filter(|r| r.allows(req.method()));
-        let Some(retry) = retry else {
-            let outcome = self.once(req, call, start, url).await;
-            return match (outcome, &self.retry) {
-                (Err(e), Some(_)) => Err(e.with("attempts", 1i64)),
-                (outcome, _) => self.finish(outcome, call),
-            };
+        let Some(policy) = &self.retry else {
+            return self.finish(self.once(req, call, start, url).await, call);
         };
+        let (outcome, tries) = match policy.allows(req.method()) {
+            true => self.retried(policy, req, call, start, url).await,
+            false => (self.once(req, call, start, url).await, 1),
+        };
+        let outcome = outcome.map(|mut r| {
+            r.attempts = tries;
+            r
+        });
+        self.finish(outcome, call).map_err(|e| e.with("attempts", tries as i64))
+    }
+
+    /// Tries until the policy says stop; the last outcome and the number of tries.
+    async fn retried(
+        &self,
+        policy: &Retry,
+        req: reqwest::Request,
+        call: &Call,
+        start: Instant,
+        url: &str,
+    ) -> (Result<Response>, u32) {
         let mut tries = 1u32;
-        let mut next = Some(req);
+        let mut current = req;
         loop {
-            let current = next.take().expect("a request is kept for every try");
-            // Bodies here are always in memory, so a clone never fails.
+            // Bodies here are always in memory, so a clone never fails; should one,
+            // the request is simply not retried.
             let spare = current.try_clone();
             let outcome = self.once(current, call, start, url).await;
             let tried = match &outcome {
                 Ok(r) => Tried::Status(r.status, r.headers.get(http::header::RETRY_AFTER)),
-                Err(e) if e.code == crate::error::Code::Connect => Tried::ConnectError,
-                Err(e) if e.code == crate::error::Code::Timeout && e.field("phase") == Some(&"connect".into()) => {
-                    Tried::ConnectError
-                }
+                Err(e) if e.code == Code::Connect => Tried::ConnectError,
+                Err(e) if e.code == Code::Timeout && e.field("phase") == Some(&"connect".into()) => Tried::ConnectError,
                 Err(_) => Tried::OtherError,
             };
-            let wait = spare.as_ref().and(retry.decide(tries, &tried, retry::draw(), SystemTime::now()));
-            match wait {
-                Some(wait) => {
+            let wait = policy.decide(tries, &tried, retry::draw(), SystemTime::now());
+            match (wait, spare) {
+                (Some(wait), Some(next)) => {
                     drop(outcome);
                     tokio::time::sleep(wait).await;
                     tries += 1;
-                    next = spare;
+                    current = next;
                 }
-                None => {
-                    return match outcome {
-                        Ok(mut r) => {
-                            r.attempts = tries;
-                            self.finish(Ok(r), call)
-                        }
-                        Err(e) => Err(e.with("attempts", tries as i64)),
-                    };
-                }
+                _ => return (outcome, tries),
             }
         }
     }
