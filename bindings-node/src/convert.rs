@@ -11,6 +11,8 @@ pub fn value_to_js<'env>(env: &'env Env, value: &Value) -> napi::Result<Unknown<
     match value {
         // Host values never reach Node: a JS sleep op keeps its value on the JS side.
         Value::Null | Value::Host(_) => Null.into_unknown(env),
+        // Placeholder on the HTTP branches until the Node HTTP binding lands.
+        _ => Err(napi::Error::from_reason("HTTP values are not converted yet")),
     }
 }
 

@@ -14,5 +14,7 @@ pub fn value_to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
             Some(PyHost(obj)) => obj.clone_ref(py),
             None => py.None(),
         },
+        // Placeholder on the HTTP branches until the Python HTTP binding lands.
+        _ => return Err(pyo3::exceptions::PyRuntimeError::new_err("HTTP values are not converted yet")),
     })
 }

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod floor;
+pub mod http;
 pub mod op;
 pub mod progress;
 pub mod runtime;

@@ -16,6 +16,10 @@ pub type HostValue = Arc<dyn Any + Send + Sync>;
 pub enum Value {
     Null,
     Host(HostValue),
+    /// An HTTP response (its body read, or left to stream).
+    Response(Arc<crate::http::Response>),
+    /// A piece of a streamed body.
+    Bytes(bytes::Bytes),
 }
 
 impl std::fmt::Debug for Value {
@@ -23,6 +27,8 @@ impl std::fmt::Debug for Value {
         match self {
             Value::Null => f.write_str("Null"),
             Value::Host(_) => f.write_str("Host(..)"),
+            Value::Response(r) => write!(f, "Response({r:?})"),
+            Value::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
         }
     }
 }
