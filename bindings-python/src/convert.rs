@@ -3,8 +3,10 @@
 
 use fanio_core::Value;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use crate::bridge::PyHost;
+use crate::http::Response;
 
 /// The Python value of a fulfilled op.
 pub fn value_to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
@@ -14,7 +16,7 @@ pub fn value_to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
             Some(PyHost(obj)) => obj.clone_ref(py),
             None => py.None(),
         },
-        // Placeholder on the HTTP branches until the Python HTTP binding lands.
-        _ => return Err(pyo3::exceptions::PyRuntimeError::new_err("HTTP values are not converted yet")),
+        Value::Response(r) => Py::new(py, Response::new(r.clone()))?.into_any(),
+        Value::Bytes(b) => PyBytes::new(py, b).into_any().unbind(),
     })
 }

@@ -6,6 +6,7 @@ mod bridge;
 mod convert;
 mod engine;
 mod error;
+mod http;
 mod op;
 mod outcome;
 
@@ -41,6 +42,7 @@ fn _fanio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(op::reset_op_stats, m)?)?;
     m.add_function(wrap_pyfunction!(engine::native_batch, m)?)?;
     m.add_class::<engine::NativeBatch>()?;
+    http::register(m)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(_ping_pong_us, m)?)?;
     Ok(())

@@ -24,6 +24,7 @@ from ._errors import (
     TlsError,
 )
 from ._fanio import Fulfilled, Op, Rejected, fail, op_stats, reset_op_stats, sleep
+from ._http import Client, Headers, Response, Retry
 
 # Ops still pending at interpreter exit are dropped, not polled during teardown.
 atexit.register(_fanio._shutdown)
@@ -31,12 +32,14 @@ atexit.register(_fanio._shutdown)
 __all__ = [
     "BodyTooLarge",
     "Cancelled",
+    "Client",
     "ClosedError",
     "ConnectError",
     "DatabaseError",
     "DecodeError",
     "FanioError",
     "Fulfilled",
+    "Headers",
     "HttpStatusError",
     "IntegrityError",
     "InvalidArgument",
@@ -46,6 +49,8 @@ __all__ = [
     "TlsError",
     "Op",
     "Rejected",
+    "Response",
+    "Retry",
     "TimeoutError",
     "as_settled",
     "fail",
