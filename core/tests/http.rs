@@ -615,6 +615,16 @@ fn requests_go_through_the_proxy() {
     let r = ok(send(&c, get(format!("{}/echo", s.http_url()))));
     assert_eq!(echo(&r)["proxied"], true);
     assert!(s.connections().proxied >= 1);
+    // https goes through a CONNECT tunnel: the proxy sees the tunnel, not the request.
+    let before = s.connections().proxied;
+    let tunneled = client(ClientOptions {
+        proxy: Some(s.proxy_url()),
+        ca_certs: Some(s.ca_pem().to_str().unwrap().into()),
+        ..Default::default()
+    });
+    let r = ok(send(&tunneled, get(format!("{}/echo", s.https_url()))));
+    assert_eq!((r.status, echo(&r)["proxied"].as_bool()), (200, Some(false)));
+    assert_eq!(s.connections().proxied, before + 1);
     let direct = client(ClientOptions::default());
     assert_eq!(echo(&ok(send(&direct, get(format!("{}/echo", s.http_url())))))["proxied"], false);
 }
