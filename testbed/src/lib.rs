@@ -2,6 +2,15 @@
 //! mock: plain HTTP/1.1 + h2c, TLS, mutual TLS and a proxy listener, all serving the
 //! same routes (see `routes`), with connection counters for leak and pool assertions.
 //!
+//! Routes: `/bytes/{n}[?chunked=1]` (byte `i` is `b"a".."z"[i % 26]`), `/echo[/...]`,
+//! `/json`, `/json/bad`, `/status/{code}`, `/redirect/{n}?code&kind`, `/redirect-to?url&code`,
+//! `/encoding/{gzip|br|zstd|deflate}`, `/encoding/gzip/corrupt`,
+//! `/text/{latin1|utf8|utf16|bad-utf8|none}`, `/cookies/set?k=v`, `/cookies`,
+//! `/stream/{n}?delay_ms&size` (each chunk: the first `size` pattern bytes), `/drop`,
+//! `/never`, `/slow?delay_ms`, `/slow-body?delay_ms`, `/malformed`,
+//! `/flaky?key&fail&status&retry_after[&date=1]`, `GET /__connections`,
+//! `POST /__connections/reset`. Bad parameters answer 400, unknown paths 404.
+//!
 //! ```no_run
 //! let server = testbed::Server::start(testbed::Config::default())?;
 //! let url = format!("{}/bytes/1024", server.http_url());
