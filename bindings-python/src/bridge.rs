@@ -23,20 +23,10 @@ pub enum Delivery {
     /// One op awaited alone: its future gets the value or the exception.
     One { fut: Py<PyAny>, outcome: Outcome },
     /// A settled batch: its future gets a list of Fulfilled/Rejected in input order.
-    All {
-        fut: Py<PyAny>,
-        outcomes: Vec<Outcome>,
-    },
+    All { fut: Py<PyAny>, outcomes: Vec<Outcome> },
     /// Outcomes of a stream as they completed; None when the stream is over.
-    Chunk {
-        fut: Py<PyAny>,
-        chunk: Option<Vec<(usize, Outcome)>>,
-    },
-    Progress {
-        callback: Arc<Py<PyAny>>,
-        done: usize,
-        total: usize,
-    },
+    Chunk { fut: Py<PyAny>, chunk: Option<Vec<(usize, Outcome)>> },
+    Progress { callback: Arc<Py<PyAny>>, done: usize, total: usize },
 }
 
 struct Inner {
@@ -77,10 +67,7 @@ impl Bridge {
             return Err(std::io::Error::last_os_error().into());
         }
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(Bridge(Arc::new(Inner {
-            fd,
-            queue: Mutex::new(Vec::new()),
-        })))
+        Ok(Bridge(Arc::new(Inner { fd, queue: Mutex::new(Vec::new()) })))
     }
 
     fn fileno(&self) -> i32 {
@@ -116,14 +103,8 @@ pub fn settled(py: Python<'_>, outcome: &Outcome) -> PyResult<Py<PyAny>> {
 
 fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
     let fut = match &item {
-        Delivery::One { fut, .. } | Delivery::All { fut, .. } | Delivery::Chunk { fut, .. } => {
-            fut.bind(py)
-        }
-        Delivery::Progress {
-            callback,
-            done,
-            total,
-        } => {
+        Delivery::One { fut, .. } | Delivery::All { fut, .. } | Delivery::Chunk { fut, .. } => fut.bind(py),
+        Delivery::Progress { callback, done, total } => {
             callback.bind(py).call1((*done, *total))?;
             return Ok(());
         }
@@ -134,26 +115,16 @@ fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
     }
     let result = match &item {
         Delivery::One { outcome: Ok(v), .. } => value_to_py(py, v)?,
-        Delivery::One {
-            outcome: Err(e), ..
-        } => {
-            fut.call_method1(
-                pyo3::intern!(py, "set_exception"),
-                (error::exception(py, e)?,),
-            )?;
+        Delivery::One { outcome: Err(e), .. } => {
+            fut.call_method1(pyo3::intern!(py, "set_exception"), (error::exception(py, e)?,))?;
             return Ok(());
         }
         Delivery::All { outcomes, .. } => {
-            let items = outcomes
-                .iter()
-                .map(|o| settled(py, o))
-                .collect::<PyResult<Vec<_>>>()?;
+            let items = outcomes.iter().map(|o| settled(py, o)).collect::<PyResult<Vec<_>>>()?;
             PyList::new(py, items)?.into_any().unbind()
         }
         Delivery::Chunk { chunk: None, .. } => py.None(),
-        Delivery::Chunk {
-            chunk: Some(chunk), ..
-        } => {
+        Delivery::Chunk { chunk: Some(chunk), .. } => {
             let items = chunk
                 .iter()
                 .map(|(i, o)| Ok((*i, settled(py, o)?)))
