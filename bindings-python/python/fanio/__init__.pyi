@@ -228,7 +228,7 @@ class Response:
     def headers(self) -> Headers: ...
     @property
     def content(self) -> bytes:
-        """The whole body (InvalidArgument for a streamed response)."""
+        """The whole body (empty for a streamed response: read that with ``aiter_bytes``)."""
     def text(self) -> str:
         """The body in the charset of its Content-Type (UTF-8 by default)."""
     def json(self) -> Any:

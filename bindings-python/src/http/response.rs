@@ -10,7 +10,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::json;
-use crate::error::{ResultExt, invalid};
+use crate::error::ResultExt;
 use crate::op::Op;
 
 /// `fanio._http.Headers` and `fanio._http._aiter_bytes`, defined in Python.
@@ -30,17 +30,6 @@ impl Response {
             inner,
             headers: PyOnceLock::new(),
             content: PyOnceLock::new(),
-        }
-    }
-
-    /// The body is read in full, or this is the error saying how to read it instead.
-    fn read(&self, py: Python<'_>) -> PyResult<()> {
-        match self.inner.is_streamed() {
-            true => Err(invalid(
-                py,
-                "this response is streamed: read its body with aiter_bytes()",
-            )),
-            false => Ok(()),
         }
     }
 }
@@ -115,10 +104,9 @@ impl Response {
             .map(|h| h.clone_ref(py))
     }
 
-    /// The whole body.
+    /// The whole body (empty for a streamed response, as in the core and in Node).
     #[getter]
     fn content(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
-        self.read(py)?;
         Ok(self
             .content
             .get_or_init(py, || PyBytes::new(py, &self.inner.content).unbind())
@@ -128,13 +116,11 @@ impl Response {
     /// The body decoded in the charset of its Content-Type (UTF-8 by default); bytes
     /// invalid in it raise DecodeError.
     fn text(&self, py: Python<'_>) -> PyResult<String> {
-        self.read(py)?;
         self.inner.text().or_raise(py)
     }
 
     /// The body parsed as JSON (DecodeError if it is not): key order kept, integers exact.
     fn json(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.read(py)?;
         let doc = self.inner.json().or_raise(py)?;
         json::to_py(py, &doc)
     }
