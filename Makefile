@@ -69,12 +69,14 @@ check-install: build
 bench: build
 	$(PY) bench/settle_overhead.py
 	$(PY) bench/crossing.py
+	$(PY) bench/http_py.py
 	npm run bench
 
 # A smoke run of every benchmark (CI runs nothing longer).
 bench-quick: build
 	$(PY) bench/settle_overhead.py --quick
 	$(PY) bench/crossing.py --quick
+	$(PY) bench/http_py.py --quick
 	node bench/settle_overhead.mjs --quick
 	node bench/crossing.mjs --quick
 
