@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import fanio
-from conftest import eventually_no_running_ops
+from conftest import eventually_no_running_ops, run_script
 from testbed import Testbed as Server  # not `Testbed`: pytest would try to collect it
 from testbed import connections, reset_connections
 
@@ -129,6 +129,33 @@ async def test_close_ends_a_streamed_body_being_read(testbed: Server) -> None:
         with pytest.raises(fanio.Cancelled):
             async for _ in chunks:
                 pass
+
+
+def test_exit_with_requests_in_flight_is_silent(testbed: Server) -> None:
+    # Requests and a streamed body pending when the interpreter exits (one loop closed
+    # by asyncio.run, one left open): the runtime is shut down first, nothing is printed.
+    result = run_script("""
+        import asyncio, os, fanio
+        URL = os.environ["URL"]
+
+        async def main():
+            client = fanio.Client(URL)
+            asyncio.create_task(client.fetch_all(["/never"] * 20, limit=5))
+            asyncio.create_task(_wait(client.get("/never")))
+            response = await client.stream("GET", "/stream/100?delay_ms=500").__aenter__()
+            await asyncio.sleep(0.05)
+            return client, response
+
+        async def _wait(op):
+            return await op
+
+        kept = asyncio.run(main())
+        loop = asyncio.new_event_loop()
+        loop.create_task(_wait(kept[0].get("/never")))
+        loop.run_until_complete(asyncio.sleep(0.05))
+        print("bye")
+    """, env={"URL": testbed.http}, timeout=30)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "bye\n", "")
 
 
 # --- fetch_all and as_settled ---
