@@ -70,6 +70,7 @@ bench: build
 	$(PY) bench/settle_overhead.py
 	$(PY) bench/crossing.py
 	$(PY) bench/db_py.py
+	$(PY) bench/http_py.py
 	npm run bench
 	node bench/db_node.mjs
 
@@ -78,6 +79,7 @@ bench-quick: build
 	$(PY) bench/settle_overhead.py --quick
 	$(PY) bench/crossing.py --quick
 	$(PY) bench/db_py.py --quick
+	$(PY) bench/http_py.py --quick
 	node bench/settle_overhead.mjs --quick
 	node bench/crossing.mjs --quick
 	node bench/db_node.mjs --quick

@@ -1,13 +1,19 @@
 """fanio demo: a few thousand mixed sleep/fail ops, a limit, a progress bar (on a
-terminal), then a table of outcomes by status and code and the time taken."""
+terminal), then a table of outcomes by status and code and the time taken. Then the
+same for HTTP: ~2,000 requests to the local testbed server, some 404s refused with
+error_for_status, some that never answer cut off by a short timeout."""
 
 import asyncio
 import tempfile
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import fanio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests-py"))
+from testbed import testbed  # noqa: E402  (the launcher the tests use)
 
 N = 3000
 LIMIT = 200
@@ -32,6 +38,38 @@ async def main() -> None:
         for o in outcomes
     )
     print(f"fanio (python): {N} ops, limit {LIMIT}, timeout 250 ms")
+    print(f"{'outcome':<28} {'count':>5}")
+    for key, count in sorted(table.items()):
+        print(f"{key:<28} {count:>5}")
+    print(f"took {took * 1000:.0f} ms")
+    await http_demo()
+
+
+HTTP_N = 2000
+HTTP_LIMIT = 64
+
+
+def request(client: fanio.Client, i: int) -> fanio.Op[fanio.Response]:
+    # Mostly 1 KiB bodies; every 25th a 404 that error_for_status turns into an error;
+    # every 200th a server that never answers, cut off by a 300 ms timeout.
+    if i % 200 == 7:
+        return client.get("/never", timeout=0.3)
+    if i % 25 == 3:
+        return client.get(f"/status/404?i={i}", error_for_status=True)
+    return client.get("/bytes/1024")
+
+
+async def http_demo() -> None:
+    with testbed() as tb:
+        async with fanio.Client(tb.http) as client:
+            start = time.perf_counter()
+            outcomes = await fanio.settle([request(client, i) for i in range(HTTP_N)], limit=HTTP_LIMIT)
+            took = time.perf_counter() - start
+    table = Counter(
+        f"fulfilled {o.value.status}" if isinstance(o, fanio.Fulfilled) else f"rejected {getattr(o.error, 'code', '?')}"
+        for o in outcomes
+    )
+    print(f"\nfanio HTTP (python): {HTTP_N} GETs to the local testbed, limit {HTTP_LIMIT}")
     print(f"{'outcome':<28} {'count':>5}")
     for key, count in sorted(table.items()):
         print(f"{key:<28} {count:>5}")

@@ -52,5 +52,37 @@ async def databases() -> None:
             print(sqlstate, e.code)
 
 
+async def http(base: str) -> None:
+    retry = fanio.Retry(attempts=2, backoff=0.05, on_status={503}, methods=None)
+    async with fanio.Client(base, headers={"x-app": "typed"}, timeout=5.0, retry=retry,
+                            max_connections_per_host=8, http2="never") as client:
+        op: fanio.Op[fanio.Response] = client.get("/bytes/10", params={"a": [1, 2]})
+        response = await op
+        status: int = response.status
+        body: bytes = response.content
+        content_type: str | None = response.headers.get("content-type")
+        all_cookies: list[str] = response.headers.get_all("set-cookie")
+        seconds: float = response.elapsed
+        print(status, len(body), content_type, all_cookies, seconds, response.text(), response.raise_for_status())
+        await client.post("/echo", json={"k": [1, None]}, headers=[("x-a", "1")])
+        outcomes = await client.fetch_all(["/bytes/1", {"url": "/echo", "method": "PUT", "content": b"x"}],
+                                          limit=4, fail_fast=False)
+        for outcome in outcomes:
+            match outcome:
+                case fanio.Fulfilled(resp):
+                    print(resp.status, resp.json())
+                case fanio.Rejected(fanio.HttpStatusError() as e):
+                    print(e.status, e.url)
+                case fanio.Rejected(error):
+                    print(error)
+        async for index, item in fanio.as_settled(client.get(f"/bytes/{n}") for n in range(3)):
+            print(index, item.status)
+        async with client.stream("GET", "/stream/3") as streamed:
+            async for chunk in streamed.aiter_bytes():
+                size: int = len(chunk)
+                print(size)
+            await streamed.aclose()
+
+
 if __name__ == "__main__":
     asyncio.run(main())

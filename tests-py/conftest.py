@@ -10,8 +10,12 @@ import textwrap
 from pathlib import Path
 
 import fanio
+from testbed import testbed_fixture
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# One testbed server for the whole session (tests/test_http*.py take `testbed`).
+testbed = testbed_fixture()
 
 
 async def eventually_no_running_ops(timeout: float = 2.0) -> int:

@@ -4,9 +4,11 @@
 use fanio_core::Value;
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use crate::bridge::PyHost;
 use crate::db;
+use crate::http::Response;
 
 /// The Python value of a fulfilled op.
 pub fn value_to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
@@ -22,5 +24,7 @@ pub fn value_to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
         Value::Rows(rows) => db::record::all(py, rows)?,
         Value::Row(rows) => db::record::one(py, rows)?,
         Value::Cell(cell) => db::cells::to_py(py, cell)?,
+        Value::Response(r) => Py::new(py, Response::new(r.clone()))?.into_any(),
+        Value::Bytes(b) => PyBytes::new(py, b).into_any().unbind(),
     })
 }

@@ -7,6 +7,7 @@ mod convert;
 mod db;
 mod engine;
 mod error;
+mod http;
 mod op;
 mod outcome;
 
@@ -46,6 +47,7 @@ fn _fanio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<db::Transaction>()?;
     m.add_class::<db::record::Record>()?;
     m.add_function(wrap_pyfunction!(db::connect, m)?)?;
+    http::register(m)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(_ping_pong_us, m)?)?;
     Ok(())

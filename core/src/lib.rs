@@ -4,6 +4,7 @@
 pub mod db;
 pub mod error;
 pub mod floor;
+pub mod http;
 pub mod op;
 pub mod progress;
 pub mod runtime;

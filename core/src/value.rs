@@ -24,6 +24,10 @@ pub enum Value {
     Rows(Arc<db::Rows>),
     Row(Arc<db::Rows>),
     Cell(db::Cell),
+    /// An HTTP response (its body read, or left to stream).
+    Response(Arc<crate::http::Response>),
+    /// A piece of a streamed body.
+    Bytes(bytes::Bytes),
 }
 
 impl std::fmt::Debug for Value {
@@ -37,6 +41,8 @@ impl std::fmt::Debug for Value {
             Value::Rows(r) => write!(f, "Rows({r:?})"),
             Value::Row(r) => write!(f, "Row({r:?})"),
             Value::Cell(c) => write!(f, "Cell({c:?})"),
+            Value::Response(r) => write!(f, "Response({r:?})"),
+            Value::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
         }
     }
 }

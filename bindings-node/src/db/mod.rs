@@ -151,7 +151,8 @@ fn convert(js: Js, env: &Env, s: &Shaped) -> napi::Result<Option<Raw>> {
         Value::Null => js.null()?,
         Value::Database(db) => wrap(js, env, Runner::Db(db.clone()), ints, |b| b.database)?,
         Value::Transaction(tx) => wrap(js, env, Runner::Tx(tx.clone()), ints, |b| b.transaction)?,
-        Value::Host(_) => return Ok(None),
+        // Not the database's: HTTP values have their own conversion.
+        Value::Host(_) | Value::Response(_) | Value::Bytes(_) => return Ok(None),
     }))
 }
 

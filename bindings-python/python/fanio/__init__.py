@@ -24,6 +24,7 @@ from ._errors import (
     TlsError,
 )
 from ._fanio import Database, Fulfilled, Op, Record, Rejected, Transaction, connect, fail, op_stats, reset_op_stats, sleep
+from ._http import Client, Headers, Response, Retry
 
 # Ops still pending at interpreter exit are dropped, not polled during teardown.
 atexit.register(_fanio._shutdown)
@@ -31,6 +32,7 @@ atexit.register(_fanio._shutdown)
 __all__ = [
     "BodyTooLarge",
     "Cancelled",
+    "Client",
     "ClosedError",
     "ConnectError",
     "Database",
@@ -38,6 +40,7 @@ __all__ = [
     "DecodeError",
     "FanioError",
     "Fulfilled",
+    "Headers",
     "HttpStatusError",
     "IntegrityError",
     "InvalidArgument",
@@ -48,6 +51,8 @@ __all__ = [
     "TlsError",
     "Op",
     "Rejected",
+    "Response",
+    "Retry",
     "TimeoutError",
     "Transaction",
     "as_settled",

@@ -6,6 +6,7 @@ import decimal
 import ipaddress
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping, Sequence
+import os
 from types import TracebackType
 from typing import Any, ClassVar, Final, Generic, Literal, TypeVar, overload
 
@@ -244,5 +245,261 @@ def connect(
     """Opens ``postgres://user:pass@host:port/db``, ``sqlite:///abs/path.db``,
     ``sqlite://relative.db`` or ``sqlite::memory:``. A bad URL or option raises
     InvalidArgument at once; ``acquire_timeout`` is in seconds."""
+# --- HTTP ---
+
+_Pairs = Mapping[str, Any] | Sequence[tuple[str, Any]]
+"""Query params and form fields: a mapping (a list value repeats the name) or pairs;
+values are str, int, float or bool."""
+_HeaderPairs = Mapping[str, str] | Sequence[tuple[str, str]]
+_Content = bytes | bytearray | memoryview | str
+_Request = str | Mapping[str, Any]
+"""An item of ``fetch_all``: a URL, or a dict with ``url`` and optionally ``method``,
+``params``, ``headers``, ``json``, ``form``, ``content``, ``timeout`` and
+``error_for_status``."""
+
+class Retry:
+    """How a client retries: ``attempts`` tries in all, waits of ``backoff`` seconds
+    doubled each time up to ``backoff_max`` (with equal jitter), on the statuses of
+    ``on_status``, on connect errors, honouring Retry-After; only ``methods`` (None:
+    the idempotent ones) are retried. Frozen; ranges are checked by ``Client``."""
+
+    def __init__(
+        self,
+        attempts: int = 3,
+        backoff: float = 0.1,
+        backoff_max: float = 10.0,
+        jitter: bool = True,
+        on_status: Iterable[int] = frozenset({429, 502, 503, 504}),
+        on_connect_error: bool = True,
+        respect_retry_after: bool = True,
+        methods: Iterable[str] | None = None,
+    ) -> None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def backoff(self) -> float: ...
+    @property
+    def backoff_max(self) -> float: ...
+    @property
+    def jitter(self) -> bool: ...
+    @property
+    def on_status(self) -> frozenset[int]: ...
+    @property
+    def on_connect_error(self) -> bool: ...
+    @property
+    def respect_retry_after(self) -> bool: ...
+    @property
+    def methods(self) -> frozenset[str] | None: ...
+    def __hash__(self) -> int: ...
+
+class Headers(Mapping[str, str]):
+    """Response headers: read-only, case-insensitive. A repeated header maps to its
+    values joined with ``", "``; ``get_all`` gives them one by one. Iteration yields
+    lower-case names, each once."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None: ...
+    def __getitem__(self, name: str) -> str: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def __len__(self) -> int: ...
+    def get_all(self, name: str) -> list[str]: ...
+
+class Response:
+    """An HTTP response; any status is a response unless errors on status were asked for."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def http_version(self) -> str: ...
+    @property
+    def url(self) -> str:
+        """The final URL, after redirects."""
+    @property
+    def elapsed(self) -> float:
+        """Seconds from the start of the request to its body read."""
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def headers(self) -> Headers: ...
+    @property
+    def content(self) -> bytes:
+        """The whole body (empty for a streamed response: read that with ``aiter_bytes``)."""
+    def text(self) -> str:
+        """The body in the charset of its Content-Type (UTF-8 by default)."""
+    def json(self) -> Any:
+        """The body parsed as JSON in Rust: key order kept, integers exact."""
+    def raise_for_status(self) -> Response:
+        """Raises HttpStatusError for a 4xx/5xx; returns the response otherwise."""
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """The chunks of a streamed body, in order."""
+    def aclose(self) -> Op[None]:
+        """Stops reading a streamed body and releases its connection."""
+    def _next_chunk(self) -> Op[bytes | None]: ...
+
+class _Streaming:
+    async def __aenter__(self) -> Response: ...
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
+class Client:
+    """An HTTP client: one connection pool, cookie jar and closed state. Requests are
+    lazy ``Op[Response]``s; durations are in seconds."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        headers: _HeaderPairs | None = None,
+        timeout: float | None = 30.0,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        pool_max_idle_per_host: int | None = None,
+        max_connections: int | None = None,
+        max_connections_per_host: int | None = None,
+        http2: Literal["auto", "prior_knowledge", "never"] = "auto",
+        follow_redirects: bool = True,
+        max_redirects: int = 10,
+        verify: bool = True,
+        ca_certs: str | os.PathLike[str] | None = None,
+        client_cert: str | os.PathLike[str] | None = None,
+        client_key: str | os.PathLike[str] | None = None,
+        proxy: str | None = None,
+        cookies: bool = True,
+        user_agent: str | None = None,
+        retry: Retry | None = None,
+        max_response_size: int | None = None,
+        error_for_status: bool = False,
+    ) -> None: ...
+    async def __aenter__(self) -> Client: ...
+    async def __aexit__(self, *exc_info: object) -> None: ...
+    async def close(self) -> None:
+        """Later calls raise ClosedError; requests in flight end with Cancelled."""
+    @property
+    def closed(self) -> bool: ...
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: _Pairs | None = None,
+        headers: _HeaderPairs | None = None,
+        json: Any = None,
+        form: _Pairs | None = None,
+        content: _Content | None = None,
+        timeout: float | None = None,
+        error_for_status: bool | None = None,
+    ) -> Op[Response]:
+        """A lazy request; bad input raises InvalidArgument here, before any I/O."""
+    def get(
+        self,
+        url: str,
+        *,
+        params: _Pairs | None = None,
+        headers: _HeaderPairs | None = None,
+        json: Any = None,
+        form: _Pairs | None = None,
+        content: _Content | None = None,
+        timeout: float | None = None,
+        error_for_status: bool | None = None,
+    ) -> Op[Response]: ...
+    def post(
+        self,
+        url: str,
+        *,
+        params: _Pairs | None = None,
+        headers: _HeaderPairs | None = None,
+        json: Any = None,
+        form: _Pairs | None = None,
+        content: _Content | None = None,
+        timeout: float | None = None,
+        error_for_status: bool | None = None,
+    ) -> Op[Response]: ...
+    def put(
+        self,
+        url: str,
+        *,
+        params: _Pairs | None = None,
+        headers: _HeaderPairs | None = None,
+        json: Any = None,
+        form: _Pairs | None = None,
+        content: _Content | None = None,
+        timeout: float | None = None,
+        error_for_status: bool | None = None,
+    ) -> Op[Response]: ...
+    def patch(
+        self,
+        url: str,
+        *,
+        params: _Pairs | None = None,
+        headers: _HeaderPairs | None = None,
+        json: Any = None,
+        form: _Pairs | None = None,
+        content: _Content | None = None,
+        timeout: float | None = None,
+        error_for_status: bool | None = None,
+    ) -> Op[Response]: ...
+    def delete(
+        self,
+        url: str,
+        *,
+        params: _Pairs | None = None,
+        headers: _HeaderPairs | None = None,
+        json: Any = None,
+        form: _Pairs | None = None,
+        content: _Content | None = None,
+        timeout: float | None = None,
+        error_for_status: bool | None = None,
+    ) -> Op[Response]: ...
+    def head(
+        self,
+        url: str,
+        *,
+        params: _Pairs | None = None,
+        headers: _HeaderPairs | None = None,
+        json: Any = None,
+        form: _Pairs | None = None,
+        content: _Content | None = None,
+        timeout: float | None = None,
+        error_for_status: bool | None = None,
+    ) -> Op[Response]: ...
+    def options(
+        self,
+        url: str,
+        *,
+        params: _Pairs | None = None,
+        headers: _HeaderPairs | None = None,
+        json: Any = None,
+        form: _Pairs | None = None,
+        content: _Content | None = None,
+        timeout: float | None = None,
+        error_for_status: bool | None = None,
+    ) -> Op[Response]: ...
+    def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: _Pairs | None = None,
+        headers: _HeaderPairs | None = None,
+        json: Any = None,
+        form: _Pairs | None = None,
+        content: _Content | None = None,
+        timeout: float | None = None,
+        error_for_status: bool | None = None,
+    ) -> _Streaming:
+        """``async with client.stream("GET", url) as r: async for chunk in r.aiter_bytes()``."""
+    def fetch_all(
+        self,
+        requests: Iterable[_Request],
+        *,
+        limit: int | None = None,
+        rate: float | None = None,
+        fail_fast: bool = False,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        progress: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> Awaitable[list[Fulfilled[Response] | Rejected[BaseException]]]:
+        """Sends every request with the options of ``settle``; outcomes in input order."""
 
 __all__: Final[list[str]]

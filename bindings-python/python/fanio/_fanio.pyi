@@ -10,6 +10,8 @@ from . import (
     Record as Record,
     Rejected as Rejected,
     Transaction as Transaction,
+    Response as Response,
+    Retry as Retry,
     connect as connect,
 )
 
@@ -66,3 +68,45 @@ class Scheduler:
     def finished(self) -> bool: ...
     def progress(self) -> tuple[int, int] | None: ...
 def _ping_pong_us(rounds: int) -> float: ...
+
+class HttpClient:
+    def __init__(
+        self,
+        base_url: str | None,
+        headers: Any,
+        timeout: float | None,
+        connect_timeout: float | None,
+        read_timeout: float | None,
+        pool_max_idle_per_host: int | None,
+        max_connections: int | None,
+        max_connections_per_host: int | None,
+        http2: str,
+        follow_redirects: bool,
+        max_redirects: int,
+        verify: bool,
+        ca_certs: Any,
+        client_cert: Any,
+        client_key: Any,
+        proxy: str | None,
+        cookies: bool,
+        user_agent: str | None,
+        retry: Retry | None,
+        max_response_size: int | None,
+        error_for_status: bool,
+    ) -> None: ...
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: Any,
+        headers: Any,
+        json: Any,
+        form: Any,
+        content: Any,
+        timeout: float | None,
+        error_for_status: bool | None,
+        stream: bool,
+    ) -> Op[Response]: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...

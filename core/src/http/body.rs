@@ -1,0 +1,126 @@
+//! Reading a response body: all at once (counting against `max_response_size` only
+//! when one is set), or chunk by chunk for a streamed response, whose connection is let
+//! go as soon as it is closed or dropped.
+
+use bytes::{Bytes, BytesMut};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Code, Error, Result};
+use crate::http::caps::{Release, Slot};
+use crate::http::errors;
+use crate::value::{Outcome, Value};
+
+/// The whole body of `resp`, or E_BODY_TOO_LARGE past `limit` bytes.
+pub(crate) async fn read_all(mut resp: reqwest::Response, limit: Option<u64>, url: &str) -> Result<Bytes> {
+    let Some(limit) = limit else {
+        return resp.bytes().await.map_err(|e| errors::from_reqwest(&e, url));
+    };
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(errors::too_large(limit, url));
+    }
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| errors::from_reqwest(&e, url))? {
+        if (buf.len() + chunk.len()) as u64 > limit {
+            return Err(errors::too_large(limit, url));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+struct Open {
+    resp: reqwest::Response,
+    read: u64,
+    slot: Option<Slot>,
+}
+
+/// The unread body of a streamed response.
+pub(crate) struct Stream {
+    state: tokio::sync::Mutex<State>,
+    /// Cancelled by `close()`: ends a read in progress.
+    closing: CancellationToken,
+    /// The client's close signal.
+    client: CancellationToken,
+    limit: Option<u64>,
+    url: String,
+}
+
+enum State {
+    Open(Box<Open>),
+    Ended,
+    Closed,
+}
+
+impl Stream {
+    pub(crate) fn new(
+        resp: reqwest::Response,
+        slot: Option<Slot>,
+        client: CancellationToken,
+        limit: Option<u64>,
+        url: String,
+    ) -> Stream {
+        Stream {
+            state: tokio::sync::Mutex::new(State::Open(Box::new(Open { resp, read: 0, slot }))),
+            closing: CancellationToken::new(),
+            client,
+            limit,
+            url,
+        }
+    }
+
+    pub(crate) async fn next(&self) -> Outcome {
+        let mut state = self.state.lock().await;
+        if self.closing.is_cancelled() {
+            *state = State::Closed;
+        }
+        let State::Open(open) = &mut *state else {
+            return match *state {
+                State::Ended => Ok(Value::Null),
+                _ => Err(Error::new(Code::Closed, format!("the streamed body of {} was closed", self.url))),
+            };
+        };
+        let chunk = tokio::select! {
+            // A closed client or stream wins over a chunk that happens to be ready.
+            biased;
+            _ = self.closing.cancelled() => {
+                *state = State::Closed;
+                return Err(Error::new(Code::Closed, format!("the streamed body of {} was closed", self.url)));
+            }
+            _ = self.client.cancelled() => {
+                *state = State::Closed;
+                return Err(errors::cancelled_by_close(&self.url));
+            }
+            chunk = open.resp.chunk() => chunk,
+        };
+        let outcome = match chunk {
+            Ok(Some(bytes)) => {
+                open.read += bytes.len() as u64;
+                match self.limit {
+                    Some(limit) if open.read > limit => Err(errors::too_large(limit, &self.url)),
+                    _ => return Ok(Value::Bytes(bytes)),
+                }
+            }
+            Ok(None) => {
+                // Read to the end: the connection goes back to the pool.
+                if let Some(slot) = &mut open.slot {
+                    slot.set_release(Release::after_body(&open.resp));
+                }
+                *state = State::Ended;
+                return Ok(Value::Null);
+            }
+            Err(e) => Err(errors::from_reqwest(&e, &self.url)),
+        };
+        *state = State::Closed;
+        outcome
+    }
+
+    pub(crate) fn close(&self) {
+        self.closing.cancel();
+        // Not reading now: drop the body (and its connection) at once.
+        if let Ok(mut state) = self.state.try_lock()
+            && matches!(*state, State::Open(_))
+        {
+            *state = State::Closed;
+        }
+    }
+}

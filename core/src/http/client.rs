@@ -1,0 +1,326 @@
+//! The client: built once from checked options, cheap to clone, and turning each
+//! request into a lazy `Op` that runs on the core's runtime with the client's retries,
+//! caps, size limit, timeouts and close signal.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::HeaderMap;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::error::{Code, Error, Result};
+use crate::http::body::{self, Stream};
+use crate::http::caps::{self, Caps, Release};
+use crate::http::errors;
+use crate::http::options::{ClientOptions, Http2Mode, pem};
+use crate::http::request::{self, RequestSpec};
+use crate::http::response::{self, Response};
+use crate::http::retry::{self, Retry, Tried};
+use crate::op::Op;
+use crate::value::{Outcome, Value};
+
+/// An HTTP client. Clones share one connection pool, cookie jar and closed state.
+#[derive(Clone)]
+pub struct Client(Arc<Inner>);
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Option<Url>,
+    timeout: Option<Duration>,
+    retry: Option<Retry>,
+    max_response_size: Option<u64>,
+    error_for_status: bool,
+    caps: Option<Arc<Caps>>,
+    closed: CancellationToken,
+}
+
+/// The per-request settings an op carries.
+struct Call {
+    timeout: Option<Duration>,
+    error_for_status: bool,
+    stream: bool,
+}
+
+impl Client {
+    /// Checks every option and builds the client; needs no runtime.
+    pub fn new(opts: ClientOptions) -> Result<Client> {
+        let base_url = opts
+            .base_url
+            .as_deref()
+            .map(|raw| {
+                let url = Url::parse(raw).map_err(|e| Error::invalid(format!("invalid base_url {raw:?}: {e}")))?;
+                request::check_scheme(&url, "base_url")?;
+                Ok::<_, Error>(url)
+            })
+            .transpose()?;
+        for (name, value) in
+            [("max_connections", opts.max_connections), ("max_connections_per_host", opts.max_connections_per_host)]
+        {
+            if value == Some(0) {
+                return Err(Error::invalid(format!("{name} must be at least 1")));
+            }
+        }
+        let caps = Caps::new(opts.max_connections_per_host, opts.max_connections);
+        if caps.is_some() && opts.pool_max_idle_per_host == Some(0) {
+            return Err(Error::invalid(
+                "connection caps need a connection pool: pool_max_idle_per_host must be at least 1",
+            ));
+        }
+        let retry = opts.retry.map(Retry::new).transpose()?;
+
+        let mut headers = HeaderMap::new();
+        request::headers(&mut headers, &opts.headers)?;
+        let user_agent = http::HeaderValue::from_str(&opts.user_agent)
+            .map_err(|_| Error::invalid(format!("invalid user_agent {:?}", opts.user_agent)))?;
+        let redirects = if opts.follow_redirects {
+            reqwest::redirect::Policy::limited(opts.max_redirects)
+        } else {
+            reqwest::redirect::Policy::none()
+        };
+        let mut b = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .default_headers(headers)
+            .redirect(redirects)
+            .cookie_store(opts.cookies)
+            .tls_danger_accept_invalid_certs(!opts.verify);
+        b = match opts.proxy.as_deref() {
+            Some(raw) => b.proxy(proxy(raw)?),
+            None => b.no_proxy(),
+        };
+        if let Some(t) = opts.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(t) = opts.read_timeout {
+            b = b.read_timeout(t);
+        }
+        if let Some(n) = opts.pool_max_idle_per_host {
+            b = b.pool_max_idle_per_host(n);
+        }
+        b = match opts.http2 {
+            Http2Mode::Auto => b,
+            Http2Mode::PriorKnowledge => b.http2_prior_knowledge(),
+            Http2Mode::Never => b.http1_only(),
+        };
+        if let Some(ca) = &opts.ca_certs {
+            let certs = reqwest::Certificate::from_pem_bundle(&pem(ca, "ca_certs")?)
+                .map_err(|e| Error::invalid(format!("ca_certs: not a valid PEM certificate bundle: {e}")))?;
+            if certs.is_empty() {
+                return Err(Error::invalid("ca_certs: no certificate found"));
+            }
+            b = b.tls_certs_merge(certs);
+        }
+        match (&opts.client_cert, &opts.client_key) {
+            (Some(cert), Some(key)) => {
+                let mut both = pem(cert, "client_cert")?;
+                both.push(b'\n');
+                both.extend(pem(key, "client_key")?);
+                let id = reqwest::Identity::from_pem(&both)
+                    .map_err(|e| Error::invalid(format!("client_cert/client_key: not a valid PEM pair: {e}")))?;
+                b = b.identity(id);
+            }
+            (None, None) => {}
+            _ => return Err(Error::invalid("client_cert and client_key must be given together")),
+        }
+        if caps.is_some() {
+            b = b.connector_layer(caps::GateLayer);
+        }
+        let http = b.build().map_err(|e| Error::invalid(format!("invalid client options: {}", source_text(&e))))?;
+        Ok(Client(Arc::new(Inner {
+            http,
+            base_url,
+            timeout: opts.timeout,
+            retry,
+            max_response_size: opts.max_response_size,
+            error_for_status: opts.error_for_status,
+            caps,
+            closed: CancellationToken::new(),
+        })))
+    }
+
+    /// Checks `spec` and returns the op that sends it when run. Bad input and a closed
+    /// client fail here, before anything is sent.
+    pub fn request(&self, spec: RequestSpec) -> Result<Op> {
+        let inner = &self.0;
+        if inner.closed.is_cancelled() {
+            return Err(errors::closed());
+        }
+        let method = request::method(&spec.method)?;
+        let url = request::url(inner.base_url.as_ref(), &spec.url, &spec.params)?;
+        let mut headers = HeaderMap::new();
+        request::headers(&mut headers, &spec.headers)?;
+        let body = request::body(spec.body, &mut headers)?;
+        let mut req = reqwest::Request::new(method, url);
+        *req.headers_mut() = headers;
+        *req.body_mut() = body.map(reqwest::Body::from);
+        let call = Call {
+            timeout: spec.timeout.or(inner.timeout),
+            error_for_status: spec.error_for_status.unwrap_or(inner.error_for_status),
+            stream: spec.stream,
+        };
+        Ok(Op::new(inner.clone().run(req, call)))
+    }
+
+    /// Closes the client: new requests fail with E_CLOSED, requests and body reads in
+    /// flight end with E_CANCELLED and drop their connections.
+    pub fn close(&self) {
+        self.0.closed.cancel();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.0.closed.is_cancelled()
+    }
+}
+
+impl Inner {
+    async fn run(self: Arc<Self>, req: reqwest::Request, call: Call) -> Outcome {
+        let url = req.url().as_str().to_owned();
+        let work = self.tries(req, &call, &url);
+        let bounded = async {
+            match call.timeout {
+                Some(limit) => {
+                    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| Err(errors::total_timeout(&url)))
+                }
+                None => work.await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = self.closed.cancelled() => Err(errors::cancelled_by_close(&url)),
+            done = bounded => done.map(|r| Value::Response(Arc::new(r))),
+        }
+    }
+
+    /// Runs the request once, or as often as the retry policy says; with a policy,
+    /// every error says how many tries were made.
+    async fn tries(&self, req: reqwest::Request, call: &Call, url: &str) -> Result<Response> {
+        let start = Instant::now();
+        let Some(policy) = &self.retry else {
+            return self.finish(self.once(req, call, start, url).await, call);
+        };
+        let (outcome, tries) = match policy.allows(req.method()) {
+            true => self.retried(policy, req, call, start, url).await,
+            false => (self.once(req, call, start, url).await, 1),
+        };
+        let outcome = outcome.map(|mut r| {
+            r.attempts = tries;
+            r
+        });
+        self.finish(outcome, call).map_err(|e| e.with("attempts", tries as i64))
+    }
+
+    /// Tries until the policy says stop; the last outcome and the number of tries.
+    async fn retried(
+        &self,
+        policy: &Retry,
+        req: reqwest::Request,
+        call: &Call,
+        start: Instant,
+        url: &str,
+    ) -> (Result<Response>, u32) {
+        let mut tries = 1u32;
+        let mut current = req;
+        loop {
+            // Bodies here are always in memory, so a clone never fails; should one,
+            // the request is simply not retried.
+            let spare = current.try_clone();
+            let outcome = self.once(current, call, start, url).await;
+            let tried = match &outcome {
+                Ok(r) => Tried::Status(r.status, r.headers.get(http::header::RETRY_AFTER)),
+                Err(e) if e.code == Code::Connect => Tried::ConnectError,
+                Err(e) if e.code == Code::Timeout && e.field("phase") == Some(&"connect".into()) => Tried::ConnectError,
+                Err(_) => Tried::OtherError,
+            };
+            let wait = policy.decide(tries, &tried, retry::draw(), SystemTime::now());
+            match (wait, spare) {
+                (Some(wait), Some(next)) => {
+                    drop(outcome);
+                    tokio::time::sleep(wait).await;
+                    tries += 1;
+                    current = next;
+                }
+                _ => return (outcome, tries),
+            }
+        }
+    }
+
+    fn finish(&self, outcome: Result<Response>, call: &Call) -> Result<Response> {
+        let resp = outcome?;
+        if call.error_for_status {
+            resp.error_for_status()?;
+        }
+        Ok(resp)
+    }
+
+    /// One try: a slot if capped, the request, the head, and the body unless streamed.
+    async fn once(&self, req: reqwest::Request, call: &Call, start: Instant, url: &str) -> Result<Response> {
+        let mut slot = match &self.caps {
+            Some(caps) => Some(caps.acquire(req.url()).await),
+            None => None,
+        };
+        let sent = self.http.execute(req);
+        let got = match &slot {
+            Some(slot) => slot.dial_scope(sent).await,
+            None => sent.await,
+        };
+        let mut resp = got.map_err(|e| errors::from_reqwest(&e, url))?;
+        if let (Some(slot), Some(addr)) = (&slot, caps::local_addr(&resp)) {
+            slot.seen(addr);
+        }
+        let status = resp.status().as_u16();
+        let final_url = resp.url().as_str().to_owned();
+        let http_version = response::version_name(resp.version());
+        if call.stream {
+            let headers = resp.headers().clone();
+            let stream = Stream::new(resp, slot, self.closed.clone(), self.max_response_size, final_url.clone());
+            return Ok(Response {
+                status,
+                reason: response::reason(status),
+                http_version,
+                url: final_url,
+                headers,
+                elapsed: start.elapsed(),
+                attempts: 1,
+                content: bytes::Bytes::new(),
+                stream: Some(stream),
+            });
+        }
+        // Decided from the head, which is moved out before the body is read.
+        let release = slot.as_ref().map(|_| Release::after_body(&resp));
+        let headers = std::mem::take(resp.headers_mut());
+        let content = body::read_all(resp, self.max_response_size, &final_url).await?;
+        if let (Some(slot), Some(release)) = (&mut slot, release) {
+            slot.set_release(release);
+        }
+        Ok(Response {
+            status,
+            reason: response::reason(status),
+            http_version,
+            url: final_url,
+            headers,
+            elapsed: start.elapsed(),
+            attempts: 1,
+            content,
+            stream: None,
+        })
+    }
+}
+
+/// A proxy for every request, from an `http://`, `https://`, `socks5://` or
+/// `socks5h://` URL.
+fn proxy(raw: &str) -> Result<reqwest::Proxy> {
+    let url = Url::parse(raw).map_err(|e| Error::invalid(format!("invalid proxy URL {raw:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
+        return Err(Error::invalid(format!("proxy {raw:?}: scheme must be http, https, socks5 or socks5h")));
+    }
+    reqwest::Proxy::all(url).map_err(|e| Error::invalid(format!("invalid proxy {raw:?}: {e}")))
+}
+
+/// The innermost message of a builder error, which says what was wrong.
+fn source_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
