@@ -1,5 +1,5 @@
 // ESM entry: the same module as index.js (one addon, one hub), re-exported by name.
 import fanio from './index.js';
 
-export const { sleep, fail, settle, map, asSettled, opStats, resetOpStats, FanioError, Op, codes } = fanio;
+export const { sleep, fail, settle, map, asSettled, opStats, resetOpStats, FanioError, Op, codes, Client, Response, ResponseHeaders } = fanio;
 export default fanio;

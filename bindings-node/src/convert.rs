@@ -3,16 +3,16 @@
 
 use fanio_core::error::Field;
 use fanio_core::{Error, Value};
-use napi::bindgen_prelude::{Null, Object, ToNapiValue, Unknown};
 use napi::Env;
+use napi::bindgen_prelude::{BufferSlice, JsValue, Null, Object, ToNapiValue, Unknown};
 
 /// The JS value of a fulfilled native op.
 pub fn value_to_js<'env>(env: &'env Env, value: &Value) -> napi::Result<Unknown<'env>> {
     match value {
         // Host values never reach Node: a JS sleep op keeps its value on the JS side.
         Value::Null | Value::Host(_) => Null.into_unknown(env),
-        // Placeholder on the HTTP branches until the Node HTTP binding lands.
-        _ => Err(napi::Error::from_reason("HTTP values are not converted yet")),
+        Value::Response(r) => crate::http::Response::new(r.clone()).into_unknown(env),
+        Value::Bytes(b) => Ok(BufferSlice::copy_from(env, b)?.to_unknown()),
     }
 }
 

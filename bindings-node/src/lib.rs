@@ -10,6 +10,7 @@ mod batch;
 mod bench;
 mod convert;
 mod error;
+mod http;
 mod hub;
 mod native_op;
 mod options;
