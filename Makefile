@@ -77,6 +77,7 @@ bench-quick: build
 	$(PY) bench/crossing.py --quick
 	node bench/settle_overhead.mjs --quick
 	node bench/crossing.mjs --quick
+	node bench/http_node.mjs --quick
 
 clean:
 	rm -rf $(VENV) node_modules target

@@ -26,3 +26,36 @@ console.log(`fanio (node): ${N} ops, limit ${LIMIT}, timeout 250 ms`);
 console.log('outcome                      count');
 for (const [key, count] of [...table].sort()) console.log(`${key.padEnd(28)} ${String(count).padStart(5)}`);
 console.log(`took ${ms.toFixed(0)} ms`);
+
+// HTTP: ~2,000 requests to the local testbed server with a limit; some 404s turned into
+// errors by errorForStatus, some to /never cut off by a short timeout.
+{
+  const { Client } = await import('../bindings-node/index.mjs');
+  const { startTestbed } = await import('../tests-js/testbed.mjs');
+  const bed = await startTestbed();
+  try {
+    await using client = new Client({ baseUrl: bed.http });
+    const HTTP_N = 2000;
+    const requests = Array.from({ length: HTTP_N }, (_, i) => {
+      if (i % 50 === 7) return client.get('/status/404', { errorForStatus: true });
+      if (i % 400 === 9) return client.get('/never', { timeout: 200 });
+      return client.get(`/bytes/${(i % 8) * 128}`);
+    });
+    const h0 = performance.now();
+    const settled = await settle(requests, { limit: 64 });
+    const httpMs = performance.now() - h0;
+    const byOutcome = new Map();
+    let bytes = 0;
+    for (const r of settled) {
+      const key = r.status === 'fulfilled' ? `fulfilled ${r.value.status}` : `rejected ${r.reason.code}`;
+      if (r.status === 'fulfilled') bytes += r.value.content.length;
+      byOutcome.set(key, (byOutcome.get(key) ?? 0) + 1);
+    }
+    console.log(`\nfanio (node) HTTP: ${HTTP_N} GETs to the testbed, limit 64`);
+    console.log('outcome                      count');
+    for (const [key, count] of [...byOutcome].sort()) console.log(`${key.padEnd(28)} ${String(count).padStart(5)}`);
+    console.log(`took ${httpMs.toFixed(0)} ms, ${(bytes / 1024).toFixed(0)} KiB read`);
+  } finally {
+    await bed.close();
+  }
+}
