@@ -89,6 +89,8 @@ fn header<'a>(echoed: &'a serde_json::Value, name: &str) -> Vec<&'a str> {
 #[test]
 fn get_bytes() {
     let s = server();
+    // Building a client needs no runtime: bindings build it on the host's thread.
+    assert!(tokio::runtime::Handle::try_current().is_err());
     let c = client(ClientOptions::default());
     let r = ok(send(&c, get(format!("{}/bytes/1024", s.http_url()))));
     assert_eq!((r.status, r.reason, r.http_version, r.attempts), (200, "OK", "HTTP/1.1", 1));
@@ -368,6 +370,39 @@ fn refused_connections_are_connect_errors() {
     assert_eq!(e.field("attempts"), None);
 }
 
+/// A loopback listener whose accept queue is full: the kernel drops further SYNs, so a
+/// connect to it hangs until the client gives up. Keep the returned values alive.
+fn unanswered() -> (std::net::TcpListener, Vec<std::net::TcpStream>, std::net::SocketAddr) {
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // Listening again shrinks the queue to its minimum.
+    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+    let addr = listener.local_addr().unwrap();
+    let mut fill = Vec::new();
+    while let Ok(conn) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+        fill.push(conn);
+        assert!(fill.len() < 64, "the accept queue never filled");
+    }
+    (listener, fill, addr)
+}
+
+#[test]
+fn connect_timeouts_name_the_connect_phase() {
+    let (_listener, _fill, addr) = unanswered();
+    let url = format!("http://{addr}/");
+    let c = client(ClientOptions { connect_timeout: Some(Duration::from_millis(200)), ..Default::default() });
+    let e = err(send(&c, get(&url)));
+    assert_eq!((e.code, text(&e, "phase").as_deref(), text(&e, "url")), (Code::Timeout, Some("connect"), Some(url)));
+    // A connect timeout is a connect error to a retry policy: nothing was sent.
+    let retried = client(ClientOptions {
+        connect_timeout: Some(Duration::from_millis(100)),
+        retry: Some(RetryPolicy { attempts: 2, ..quick() }),
+        ..Default::default()
+    });
+    let e = err(send(&retried, get(format!("http://{addr}/"))));
+    assert_eq!((e.code, int(&e, "attempts")), (Code::Timeout, Some(2)));
+}
+
 #[test]
 fn tls_trusts_the_given_ca_only() {
     let s = server();
@@ -504,7 +539,8 @@ fn hammer(s: &Server, opts: ClientOptions, path: &str) -> Vec<Outcome> {
     s.reset_connections();
     let c = client(opts);
     let ops = (0..100).map(|_| c.request(get(format!("{}{path}", s.http_url()))).unwrap()).collect();
-    runtime::handle().block_on(settle(ops, Options::default(), None))
+    let rt = runtime::handle();
+    rt.block_on(rt.spawn(settle(ops, Options::default(), None))).unwrap()
 }
 
 #[test]
@@ -579,6 +615,16 @@ fn requests_go_through_the_proxy() {
     let r = ok(send(&c, get(format!("{}/echo", s.http_url()))));
     assert_eq!(echo(&r)["proxied"], true);
     assert!(s.connections().proxied >= 1);
+    // https goes through a CONNECT tunnel: the proxy sees the tunnel, not the request.
+    let before = s.connections().proxied;
+    let tunneled = client(ClientOptions {
+        proxy: Some(s.proxy_url()),
+        ca_certs: Some(s.ca_pem().to_str().unwrap().into()),
+        ..Default::default()
+    });
+    let r = ok(send(&tunneled, get(format!("{}/echo", s.https_url()))));
+    assert_eq!((r.status, echo(&r)["proxied"].as_bool()), (200, Some(false)));
+    assert_eq!(s.connections().proxied, before + 1);
     let direct = client(ClientOptions::default());
     assert_eq!(echo(&ok(send(&direct, get(format!("{}/echo", s.http_url())))))["proxied"], false);
 }
@@ -628,7 +674,9 @@ fn a_native_batch_of_20000_gets() {
     let url = format!("{}/bytes/1024", s.http_url());
     let ops: Vec<Op> = (0..20_000).map(|_| c.request(get(url.as_str())).unwrap()).collect();
     let started = Instant::now();
-    let outcomes = runtime::handle().block_on(settle(ops, Options { limit: Some(64), ..Default::default() }, None));
+    let rt = runtime::handle();
+    let batch = rt.spawn(settle(ops, Options { limit: Some(64), ..Default::default() }, None));
+    let outcomes = rt.block_on(batch).unwrap();
     let took = started.elapsed();
     let fulfilled = outcomes.iter().filter(|o| matches!(o, Ok(Value::Response(r)) if r.content.len() == 1024)).count();
     assert_eq!(fulfilled, 20_000);

@@ -80,7 +80,8 @@ impl Stream {
             };
         };
         let chunk = tokio::select! {
-            chunk = open.resp.chunk() => chunk,
+            // A closed client or stream wins over a chunk that happens to be ready.
+            biased;
             _ = self.closing.cancelled() => {
                 *state = State::Closed;
                 return Err(Error::new(Code::Closed, format!("the streamed body of {} was closed", self.url)));
@@ -89,6 +90,7 @@ impl Stream {
                 *state = State::Closed;
                 return Err(errors::cancelled_by_close(&self.url));
             }
+            chunk = open.resp.chunk() => chunk,
         };
         let outcome = match chunk {
             Ok(Some(bytes)) => {

@@ -17,6 +17,12 @@
 //! reports the local address of each response's connection). One that never comes
 //! back was closed; it stops blocking dials after `RETURN_WINDOW`, far longer than
 //! hyper takes to hand a connection back (one task wake-up).
+//!
+//! What this does not cover: a slot counts a request, so on HTTP/2 a capped host gets
+//! at most N streams at once (over one connection); a redirect to another host dials
+//! under the first host's lane; and `max_connections` bounds the sockets in use or being
+//! opened across hosts, while idle pooled sockets of other hosts are not counted (reqwest
+//! offers no way to close them on demand).
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -285,10 +285,11 @@ impl Inner {
                 stream: Some(stream),
             });
         }
-        let release = Release::after_body(&resp);
+        // Decided from the head, which is moved out before the body is read.
+        let release = slot.as_ref().map(|_| Release::after_body(&resp));
         let headers = std::mem::take(resp.headers_mut());
         let content = body::read_all(resp, self.max_response_size, &final_url).await?;
-        if let Some(slot) = &mut slot {
+        if let (Some(slot), Some(release)) = (&mut slot, release) {
             slot.set_release(release);
         }
         Ok(Response {

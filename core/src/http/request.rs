@@ -62,10 +62,22 @@ pub struct RequestSpec {
     pub stream: bool,
 }
 
+/// The method named `name`: standard methods in any case, other tokens as given.
 pub(crate) fn method(name: &str) -> Result<Method> {
-    const STANDARD: [&str; 9] = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE", "CONNECT"];
-    let upper = name.to_ascii_uppercase();
-    let name = if STANDARD.contains(&upper.as_str()) { upper.as_str() } else { name };
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PATCH,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    if let Some(m) = STANDARD.iter().find(|m| m.as_str().eq_ignore_ascii_case(name)) {
+        return Ok(m.clone());
+    }
     Method::from_bytes(name.as_bytes()).map_err(|_| Error::invalid(format!("{name:?} is not a valid HTTP method")))
 }
 
