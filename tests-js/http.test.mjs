@@ -3,6 +3,8 @@
 // API and argument checks that fail before any I/O.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 import { Client, FanioError, Response, asSettled, opStats, resetOpStats, settle } from '../bindings-node/index.mjs';
 import { until } from './helpers.mjs';
@@ -259,6 +261,29 @@ describe('streaming', () => {
     await assert.rejects(reading, { code: 'E_CANCELLED' });
     assert.equal((await client.get(url('/bytes/4'))).status, 200);
     await until(() => opStats().running === 0);
+  });
+});
+
+describe('collection', () => {
+  test('an unread streamed body is released when its response is collected', async (t) => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc');
+    const client = open(t, { maxConnectionsPerHost: 1, timeout: 10_000 });
+    await (async () => {
+      const res = await client.stream('GET', url('/stream/1000?delay_ms=50'));
+      assert.equal(res.status, 200);
+    })();
+    // The only connection allowed is held by the forgotten stream until it is collected.
+    let done = false;
+    const next = client.get(url('/bytes/4')).then((r) => {
+      done = true;
+      return r;
+    });
+    for (let i = 0; i < 100 && !done; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal((await next).status, 200);
   });
 });
 
