@@ -115,7 +115,7 @@ module.exports = function install(kit) {
   }
 
   /** The addon's view of one request's options (undefined when there are none). */
-  function requestConfig(o, what) {
+  function requestConfig(o) {
     if (o.timeout != null) checkType(o.timeout, 'number', 'timeout');
     if (o.errorForStatus != null) checkType(o.errorForStatus, 'boolean', 'errorForStatus');
     return {
