@@ -34,7 +34,8 @@ console.log(`took ${ms.toFixed(0)} ms`);
   const { startTestbed } = await import('../tests-js/testbed.mjs');
   const bed = await startTestbed();
   try {
-    await using client = new Client({ baseUrl: bed.http });
+    // (`await using client = ...` where the runtime has it; Node 20 does not.)
+    const client = new Client({ baseUrl: bed.http });
     const HTTP_N = 2000;
     const requests = Array.from({ length: HTTP_N }, (_, i) => {
       if (i % 50 === 7) return client.get('/status/404', { errorForStatus: true });
@@ -55,6 +56,7 @@ console.log(`took ${ms.toFixed(0)} ms`);
     console.log('outcome                      count');
     for (const [key, count] of [...byOutcome].sort()) console.log(`${key.padEnd(28)} ${String(count).padStart(5)}`);
     console.log(`took ${httpMs.toFixed(0)} ms, ${(bytes / 1024).toFixed(0)} KiB read`);
+    await client.close();
   } finally {
     await bed.close();
   }
