@@ -83,6 +83,7 @@ bench-quick: build
 	node bench/settle_overhead.mjs --quick
 	node bench/crossing.mjs --quick
 	node bench/db_node.mjs --quick
+	node bench/http_node.mjs --quick
 
 clean:
 	rm -rf $(VENV) node_modules target

@@ -327,6 +327,174 @@ export declare class Transaction {
  * E_INVALID_ARGUMENT at once. */
 export declare function connect(url: string, options?: ConnectOptions): Op<Database>;
 
+// HTTP
+
+/** Header or query pairs: a plain object (an array value repeats the name), a
+ * Headers, URLSearchParams or Map, or an array of [name, value] pairs. */
+export type PairsInit =
+  | Record<string, string | number | boolean | readonly (string | number | boolean)[]>
+  | Iterable<readonly [string, string | number | boolean]>;
+
+/** When and how a client tries a request again. Durations in ms. */
+export interface Retry {
+  /** Most tries in all, retries included (default 3). */
+  attempts?: number;
+  /** Wait before the first retry, doubled for each further one (default 100). */
+  backoff?: number;
+  /** Longest wait between two tries, for the backoff and Retry-After alike (default 10000). */
+  backoffMax?: number;
+  /** Wait a random time between half the backoff and all of it (default true). */
+  jitter?: boolean;
+  /** Statuses that are retried (default [429, 502, 503, 504]). */
+  onStatus?: number[];
+  /** Retry when no connection could be made (default true). */
+  onConnectError?: boolean;
+  /** Wait what a Retry-After header says, capped by backoffMax (default true). */
+  respectRetryAfter?: boolean;
+  /** Methods that are retried (default GET, HEAD, OPTIONS, PUT, DELETE, TRACE). */
+  methods?: string[];
+}
+
+export interface ClientOptions {
+  /** Relative request URLs are joined onto this one (keep a trailing '/' to append). */
+  baseUrl?: string;
+  /** Sent with every request; a request's header of the same name replaces it. */
+  headers?: PairsInit;
+  /** Total time of a request in ms, retries and body included (default 30000); null: none. */
+  timeout?: number | null;
+  /** Time to establish a connection (TCP, TLS, proxy), ms. */
+  connectTimeout?: number;
+  /** Most time between two reads of the socket, ms. */
+  readTimeout?: number;
+  /** Idle connections kept per host. */
+  poolMaxIdlePerHost?: number;
+  /** Most sockets open at once, all hosts together (a real cap). */
+  maxConnections?: number;
+  /** Most sockets open at once to one host. */
+  maxConnectionsPerHost?: number;
+  /** 'auto' (ALPN over TLS, default), 'prior_knowledge' (h2c too) or 'never'. */
+  http2?: 'auto' | 'prior_knowledge' | 'never';
+  followRedirects?: boolean;
+  /** Redirects followed before the request fails with E_PROTOCOL (default 10). */
+  maxRedirects?: number;
+  /** Verify server certificates (default true; false for tests only). */
+  verify?: boolean;
+  /** Extra trusted roots: a PEM file path or PEM text. */
+  caCerts?: string;
+  /** Client certificate for mTLS (PEM path or text); needs clientKey. */
+  clientCert?: string;
+  clientKey?: string;
+  /** Every request goes through this proxy: http://, https://, socks5:// or socks5h://. */
+  proxy?: string;
+  /** Keep cookies the server sets and send them back (default true). */
+  cookies?: boolean;
+  userAgent?: string;
+  retry?: Retry;
+  /** Largest response body accepted, in bytes; more is E_BODY_TOO_LARGE. */
+  maxResponseSize?: number;
+  /** Turn 4xx and 5xx responses into E_HTTP_STATUS errors (default false). */
+  errorForStatus?: boolean;
+}
+
+export interface RequestOptions {
+  /** Appended to the URL's query, in order. */
+  params?: PairsInit;
+  headers?: PairsInit;
+  /** Sent as JSON (JSON.stringify), Content-Type application/json unless set. */
+  json?: unknown;
+  /** Sent URL-encoded, Content-Type application/x-www-form-urlencoded unless set. */
+  form?: PairsInit;
+  /** Sent as is (a string as UTF-8). At most one of json, form and content. */
+  content?: string | Buffer | Uint8Array;
+  /** Replaces the client's total timeout, ms. */
+  timeout?: number;
+  /** Replaces the client's errorForStatus. */
+  errorForStatus?: boolean;
+  /** Cancels the request in the core: its connection is dropped, it rejects with E_CANCELLED. */
+  signal?: AbortSignal;
+}
+
+/** One item of `fetchAll`: a URL, or a request as an object. */
+export type FetchItem =
+  | string
+  | URL
+  | ({ method?: string; url: string | URL } & Omit<RequestOptions, 'signal'>);
+
+/** Response headers: case-insensitive, multi-valued. */
+export declare class ResponseHeaders implements Iterable<[string, string]> {
+  private constructor();
+  /** The values of `name` joined with ', ' (as fetch's Headers), or null when absent. */
+  get(name: string): string | null;
+  /** Every value of `name`, in order; empty when absent. */
+  getAll(name: string): string[];
+  has(name: string): boolean;
+  /** One [name, value] per value received, names in lower case, grouped by name. */
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+}
+
+/** An HTTP response. Its fields are read from the native response when asked. */
+export declare class Response {
+  private constructor();
+  readonly status: number;
+  /** The canonical reason phrase, '' for unknown statuses. */
+  readonly reason: string;
+  readonly headers: ResponseHeaders;
+  /** The final URL, after redirects. */
+  readonly url: string;
+  /** 'HTTP/1.1', 'HTTP/2', ... */
+  readonly httpVersion: string;
+  /** ms from the start of the request to the body read (to the head when streamed). */
+  readonly elapsed: number;
+  /** Tries made (1 unless retried). */
+  readonly attempts: number;
+  /** The whole body (empty for a streamed response). */
+  readonly content: Buffer;
+  /** The body in chunks; for a streamed response read from the socket as it comes.
+   * `ReadableStream.from(res.body)` makes it a web stream. Leaving the loop early
+   * releases the connection. */
+  readonly body: AsyncIterable<Buffer>;
+  /** The body as text in the charset of the Content-Type (UTF-8 by default); E_DECODE
+   * when invalid. */
+  text(): string;
+  /** JSON.parse of `text()`: integers past 2^53 lose precision as in JSON.parse;
+   * E_DECODE when invalid. */
+  json(): any;
+  /** Throws E_HTTP_STATUS (with status and url) for 4xx and 5xx; returns the response. */
+  raiseForStatus(): this;
+  /** Releases a streamed body's connection (a read body has nothing to release). */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface FetchAllOptions extends SettleOptions {}
+
+/** An HTTP client: one connection pool, cookie jar and set of limits, shared by every
+ * request made through it. Requests are lazy ops: nothing is sent until awaited or
+ * settled. Bad input throws E_INVALID_ARGUMENT when the op is made. */
+export declare class Client {
+  constructor(options?: ClientOptions);
+  request(method: string, url: string | URL, options?: RequestOptions): Op<Response>;
+  get(url: string | URL, options?: RequestOptions): Op<Response>;
+  post(url: string | URL, options?: RequestOptions): Op<Response>;
+  put(url: string | URL, options?: RequestOptions): Op<Response>;
+  patch(url: string | URL, options?: RequestOptions): Op<Response>;
+  delete(url: string | URL, options?: RequestOptions): Op<Response>;
+  head(url: string | URL, options?: RequestOptions): Op<Response>;
+  options(url: string | URL, options?: RequestOptions): Op<Response>;
+  /** Sends now and resolves at the response head; read `res.body`, then `close()` it. */
+  stream(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
+  /** Sends every request under the batch options; resolves exactly like
+   * Promise.allSettled, in input order. */
+  fetchAll(requests: Iterable<FetchItem>, options?: FetchAllOptions): Promise<PromiseSettledResult<Response>[]>;
+  /** New requests throw E_CLOSED; requests in flight end with E_CANCELLED. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+  readonly closed: boolean;
+}
+
 declare const fanio: {
   sleep: typeof sleep;
   fail: typeof fail;
@@ -341,5 +509,8 @@ declare const fanio: {
   connect: typeof connect;
   Database: typeof Database;
   Transaction: typeof Transaction;
+  Client: typeof Client;
+  Response: typeof Response;
+  ResponseHeaders: typeof ResponseHeaders;
 };
 export default fanio;

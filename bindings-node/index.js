@@ -1025,3 +1025,4 @@ module.exports = {
 // `import fanio from 'fanio'` under TypeScript's CommonJS interop finds the same object.
 module.exports.default = module.exports;
 Object.assign(module.exports, require('./db.js')(kit));
+Object.assign(module.exports, require('./http.js')(kit));

@@ -3,4 +3,5 @@ import fanio from './index.js';
 
 export const { sleep, fail, settle, map, asSettled, opStats, resetOpStats, FanioError, Op, codes } = fanio;
 export const { connect, Database, Transaction } = fanio;
+export const { Client, Response, ResponseHeaders } = fanio;
 export default fanio;

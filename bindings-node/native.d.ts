@@ -34,8 +34,51 @@ export declare class DbHandle {
   label(): string
 }
 
+/** An HTTP client; JS wraps it in the public `Client` class. */
+export declare class HttpClient {
+  /**
+   * The lazy op of one request; bad input and a closed client throw here, before any
+   * I/O. `stream`: resolve at the head and leave the body to `Response.nextChunk`.
+   */
+  request(method: string, url: string, config: RequestConfig | undefined | null, stream: boolean): NativeOp
+  /**
+   * Closes the client: later requests throw E_CLOSED, requests in flight end with
+   * E_CANCELLED, idle connections close once those are gone.
+   */
+  close(): void
+  get closed(): boolean
+}
+
 /** Made only by the addon's own functions; JS never constructs one. */
 export declare class NativeOp {}
+
+export declare class Response {
+  get status(): number
+  get reason(): string
+  /** The final URL, after redirects. */
+  get url(): string
+  get httpVersion(): string
+  /** ms from the start of the request to the body read (to the head when streamed). */
+  get elapsed(): number
+  get attempts(): number
+  /** Whether the body is left to `nextChunk`. */
+  get _streamed(): boolean
+  /**
+   * The headers as `[name, value, name, value, ...]`, names in lower case, in the
+   * order received (a repeated header once per value).
+   */
+  _rawHeaders(): Array<string>
+  /** A copy of the whole body (empty for a streamed response). */
+  _content(): Buffer
+  /** The body as text in the charset of the Content-Type; E_DECODE when invalid. */
+  _text(): string
+  /** Throws E_HTTP_STATUS (with `status`, `url`) for a 4xx or 5xx response. */
+  _checkStatus(): void
+  /** The op that reads the next piece of a streamed body: a Buffer, or null at the end. */
+  _nextChunk(): NativeOp
+  /** Stops reading a streamed body and lets its connection go. */
+  _release(): void
+}
 
 /** Drops batch `id` (its AbortSignal fired). */
 export declare function abortBatch(id: number): void
@@ -71,6 +114,36 @@ export declare function cancelOp(slot: number): void
  * check fails, to throw the core's error.
  */
 export declare function checkDelay(ms: number, name: string): void
+
+/**
+ * Client options as `http.js` passes them: camelCase, durations in ms, header pairs
+ * flattened. Absent fields keep the core's defaults.
+ */
+export interface ClientConfig {
+  baseUrl?: string
+  headers?: Array<string>
+  timeout?: number
+  /** The caller passed `timeout: null`: no total time limit at all. */
+  noTimeout?: boolean
+  connectTimeout?: number
+  readTimeout?: number
+  poolMaxIdlePerHost?: number
+  maxConnections?: number
+  maxConnectionsPerHost?: number
+  http2?: string
+  followRedirects?: boolean
+  maxRedirects?: number
+  verify?: boolean
+  caCerts?: string
+  clientCert?: string
+  clientKey?: string
+  proxy?: string
+  cookies?: boolean
+  userAgent?: string
+  retry?: RetryConfig
+  maxResponseSize?: number
+  errorForStatus?: boolean
+}
 
 /**
  * `[code, message of an op stopped with it]` per status number (status `k` is row
@@ -112,6 +185,9 @@ export declare function drainReasons(): unknown[]
 /** Values of the fulfilled native ops of the last `drain`, in record order. */
 export declare function drainValues(): unknown[]
 
+/** Builds a client; bad options throw E_INVALID_ARGUMENT. */
+export declare function httpClient(config: ClientConfig): HttpClient
+
 /**
  * Sets up this environment's hub with the JS function that drains it (called once
  * when the module loads in a Node environment).
@@ -127,7 +203,37 @@ export interface OpStats {
   peak: number
 }
 
+/**
+ * One request's options as `http.js` passes them (pairs flattened, a string body
+ * already turned into bytes, JSON already serialized).
+ */
+export interface RequestConfig {
+  params?: Array<string>
+  headers?: Array<string>
+  /** The JSON body as text (`JSON.stringify` of the caller's value). */
+  json?: string
+  form?: Array<string>
+  content?: Buffer
+  timeout?: number
+  errorForStatus?: boolean
+}
+
 export declare function resetOpStats(): void
+
+/**
+ * A retry policy as JS passes it (durations in ms); absent fields keep the core's
+ * defaults.
+ */
+export interface RetryConfig {
+  attempts?: number
+  backoff?: number
+  backoffMax?: number
+  jitter?: boolean
+  onStatus?: Array<number>
+  onConnectError?: boolean
+  respectRetryAfter?: boolean
+  methods?: Array<string>
+}
 
 /** More tasks were handed over; `done` says the source has ended. */
 export declare function scheduleExtend(id: number, n: number, done: boolean): void

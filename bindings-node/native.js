@@ -836,7 +836,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.DbHandle = nativeBinding.DbHandle
+module.exports.HttpClient = nativeBinding.HttpClient
 module.exports.NativeOp = nativeBinding.NativeOp
+module.exports.Response = nativeBinding.Response
 module.exports.abortBatch = nativeBinding.abortBatch
 module.exports.benchPingPong = nativeBinding.benchPingPong
 module.exports.cancelNative = nativeBinding.cancelNative
@@ -848,6 +850,7 @@ module.exports.dbInit = nativeBinding.dbInit
 module.exports.drain = nativeBinding.drain
 module.exports.drainReasons = nativeBinding.drainReasons
 module.exports.drainValues = nativeBinding.drainValues
+module.exports.httpClient = nativeBinding.httpClient
 module.exports.initHub = nativeBinding.initHub
 module.exports.opStats = nativeBinding.opStats
 module.exports.resetOpStats = nativeBinding.resetOpStats

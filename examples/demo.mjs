@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { connect, fail, settle, sleep } from '../bindings-node/index.mjs';
+import { Client, connect, fail, settle, sleep } from '../bindings-node/index.mjs';
+import { startTestbed } from '../tests-js/testbed.mjs';
 
 const N = 3000;
 const LIMIT = 200;
@@ -31,6 +32,7 @@ console.log('outcome                      count');
 for (const [key, count] of [...table].sort()) console.log(`${key.padEnd(28)} ${String(count).padStart(5)}`);
 console.log(`took ${ms.toFixed(0)} ms`);
 
+await httpDemo();
 await databaseDemo();
 
 /** An embedded SQLite file: a table filled by executeMany, then a bounded batch of
@@ -62,5 +64,38 @@ async function databaseDemo() {
     await db.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** HTTP: ~2,000 requests to the local testbed server with a limit; some 404s turned
+ * into errors by errorForStatus, some to /never cut off by a short timeout. */
+async function httpDemo() {
+  const bed = await startTestbed();
+  try {
+    // (`await using client = ...` where the runtime has it; Node 20 does not.)
+    const client = new Client({ baseUrl: bed.http });
+    const HTTP_N = 2000;
+    const requests = Array.from({ length: HTTP_N }, (_, i) => {
+      if (i % 50 === 7) return client.get('/status/404', { errorForStatus: true });
+      if (i % 400 === 9) return client.get('/never', { timeout: 200 });
+      return client.get(`/bytes/${(i % 8) * 128}`);
+    });
+    const h0 = performance.now();
+    const settled = await settle(requests, { limit: 64 });
+    const httpMs = performance.now() - h0;
+    const byOutcome = new Map();
+    let bytes = 0;
+    for (const r of settled) {
+      const key = r.status === 'fulfilled' ? `fulfilled ${r.value.status}` : `rejected ${r.reason.code}`;
+      if (r.status === 'fulfilled') bytes += r.value.content.length;
+      byOutcome.set(key, (byOutcome.get(key) ?? 0) + 1);
+    }
+    console.log(`\nfanio (node) HTTP: ${HTTP_N} GETs to the testbed, limit 64`);
+    console.log('outcome                      count');
+    for (const [key, count] of [...byOutcome].sort()) console.log(`${key.padEnd(28)} ${String(count).padStart(5)}`);
+    console.log(`took ${httpMs.toFixed(0)} ms, ${(bytes / 1024).toFixed(0)} KiB read`);
+    await client.close();
+  } finally {
+    await bed.close();
   }
 }

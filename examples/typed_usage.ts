@@ -2,6 +2,20 @@
 // the public typings must describe real usage precisely enough for --strict.
 import fanio, { FanioError, asSettled, fail, map, opStats, settle, sleep, type Op, type StreamResult } from 'fanio';
 import { connect, type Database, type DbValue, type Row, type Transaction } from 'fanio';
+import fanio, {
+  Client,
+  FanioError,
+  asSettled,
+  fail,
+  map,
+  opStats,
+  settle,
+  sleep,
+  type Op,
+  type Response,
+  type Retry,
+  type StreamResult,
+} from 'fanio';
 
 async function main(): Promise<void> {
   const op: Op<string> = sleep(10, 'ten');
@@ -98,5 +112,45 @@ async function databaseUsage(): Promise<void> {
   await db[Symbol.asyncDispose]();
 }
 
-void main();
 void databaseUsage();
+// The HTTP client: lazy ops, settled batches, streaming, typed options.
+async function httpUsage(baseUrl: string): Promise<void> {
+  const retry: Retry = { attempts: 3, backoff: 50, backoffMax: 1_000, onStatus: [503], methods: ['GET'] };
+  await using client = new Client({
+    baseUrl,
+    headers: { 'x-app': 'demo', accept: ['application/json', 'text/plain'] },
+    timeout: 10_000,
+    maxConnectionsPerHost: 8,
+    http2: 'never',
+    retry,
+  });
+  const res: Response = await client.get('/json', { params: [['q', 'x']], timeout: 2_000 });
+  const status: number = res.raiseForStatus().status;
+  const type: string | null = res.headers.get('content-type');
+  const cookies: string[] = res.headers.getAll('set-cookie');
+  for (const [name, value] of res.headers) console.log(name, value);
+  const body: Buffer = res.content;
+  const doc: unknown = res.json();
+  console.log(status, type, cookies, body.length, doc, res.text().length, res.elapsed, res.httpVersion);
+
+  const posted: Op<Response> = client.post('/echo', { json: { a: 1 }, signal: AbortSignal.timeout(1_000) });
+  const settled: PromiseSettledResult<Response>[] = await settle([posted, client.put('/echo', { content: 'x' })], { limit: 2 });
+  const all = await client.fetchAll(['/bytes/10', { method: 'POST', url: '/echo', form: { k: 'v' } }], { limit: 16, failFast: false });
+  for (const r of [...settled, ...all]) {
+    if (r.status === 'fulfilled') console.log(r.value.status);
+    else console.log((r.reason as FanioError).code);
+  }
+  for await (const item of asSettled(['/a', '/b'].map((u) => client.get(u)), { limit: 2 })) {
+    if (item.status === 'fulfilled') console.log(item.index, item.value.url);
+  }
+
+  const streamed: Response = await client.stream('GET', '/stream/3');
+  let total = 0;
+  for await (const chunk of streamed.body) total += chunk.length;
+  await streamed.close();
+  const web: ReadableStream<Buffer> = ReadableStream.from((await client.stream('GET', '/stream/3')).body);
+  console.log(total, web.locked);
+}
+
+void main();
+void httpUsage;

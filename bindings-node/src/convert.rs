@@ -4,19 +4,21 @@
 use fanio_core::error::Field;
 use fanio_core::{Error, Value};
 use napi::Env;
-use napi::bindgen_prelude::{Null, Object, ToNapiValue, Unknown};
+use napi::bindgen_prelude::{BufferSlice, JsValue, Null, Object, ToNapiValue, Unknown};
 
 /// The JS value of a fulfilled native op.
 pub fn value_to_js<'env>(env: &'env Env, value: &Value) -> napi::Result<Unknown<'env>> {
-    if let Value::Null = value {
-        return Null.into_unknown(env);
-    }
-    // Database values (rows, cells, handles, counts) and the host values that carry
-    // their conversion settings; any other host value is the JS side's (a sleep op
-    // keeps its value in JS) and reads as null here.
-    match crate::db::value_to_js(env, value)? {
-        Some(v) => Ok(v),
-        None => Null.into_unknown(env),
+    match value {
+        Value::Null => Null.into_unknown(env),
+        Value::Response(r) => crate::http::Response::new(r.clone()).into_unknown(env),
+        Value::Bytes(b) => Ok(BufferSlice::copy_from(env, b)?.to_unknown()),
+        // Database values (rows, cells, handles, counts) and the host values that carry
+        // their conversion settings; any other host value is the JS side's (a sleep op
+        // keeps its value in JS) and reads as null here.
+        _ => match crate::db::value_to_js(env, value)? {
+            Some(v) => Ok(v),
+            None => Null.into_unknown(env),
+        },
     }
 }
 

@@ -11,6 +11,7 @@ mod bench;
 mod convert;
 mod db;
 mod error;
+mod http;
 mod hub;
 mod native_op;
 mod options;

@@ -72,7 +72,7 @@ sc("follow_redirects false gives the 3xx itself", G("$http/redirect/1"), client=
    expect={"status": 302, "headers": {"location": "/redirect/0"}})
 # encodings and decoding
 for enc in ["gzip", "br", "zstd", "deflate"]:
-    # Every /encoding/* route serves the testbed's JSON document (testbed JSON_DOC), compressed.
+    # Every /encoding/* route serves the testbed's JSON document (testbed::JSON_DOC), compressed.
     sc(f"a {enc} body is decoded", G(f"$http/encoding/{enc}"), {"status": 200, "json_has": {"name": "fanio testbed", "big": 1152921504606846976}})
 sc("a corrupt gzip body is E_DECODE", G("$http/encoding/gzip/corrupt"), error={"code": "E_DECODE"})
 sc("text() decodes latin-1 from the charset", G("$http/text/latin1"), {"text": "caf\u00e9 \u00fcber"})
@@ -80,7 +80,7 @@ sc("text() decodes UTF-16 from the charset", G("$http/text/utf16"), {"text": "ca
 sc("text() without a charset is UTF-8", G("$http/text/none"), {"text": "caf\u00e9 \u00fcber"})
 sc("text() of bad UTF-8 is E_DECODE", G("$http/text/bad-utf8"), {"status": 200, "text_error": "E_DECODE"})
 sc("json() of a bad document is E_DECODE", G("$http/json/bad"), {"status": 200, "json_error": "E_DECODE"})
-sc("json() keeps big integers, unicode and nesting", G("$http/json"), {"json_has": {"big": 1152921504606846976, "unicode": "caf\u00e9 \u00fcber \u65e5\u672c \U0001f600", "exponent": 1.5e-7,
+sc("json() keeps big integers, unicode and nesting", G("$http/json"), {"json_has": {"big": 1152921504606846976, "unicode": "caf\u00e9 \u00fcber \u65e5\u672c \U0001f600", "raw_unicode": "na\u00efve \u2615", "exponent": 1.5e-7,
    "nested": {"a": {"b": {"c": [1, 2, 3]}}, "empty_list": [], "empty_object": {}}}})
 # cookies
 sc("cookies set by a response are sent back", requests=[G("$http/cookies/set?a=1"), {**G("$http/cookies"), "expect": {"json": {"cookies": {"a": "1"}}}}])

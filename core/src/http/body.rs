@@ -13,7 +13,7 @@ use crate::value::{Outcome, Value};
 /// The whole body of `resp`, or E_BODY_TOO_LARGE past `limit` bytes.
 pub(crate) async fn read_all(mut resp: reqwest::Response, limit: Option<u64>, url: &str) -> Result<Bytes> {
     let Some(limit) = limit else {
-        return resp.bytes().await.map_err(|e| errors::from_reqwest(&e, url));
+        return resp.bytes().await.map(owned).map_err(|e| errors::from_reqwest(&e, url));
     };
     if resp.content_length().is_some_and(|n| n > limit) {
         return Err(errors::too_large(limit, url));
@@ -26,6 +26,17 @@ pub(crate) async fn read_all(mut resp: reqwest::Response, limit: Option<u64>, ur
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
+}
+
+/// Below this size a body read in one piece is copied out of the buffer it came in.
+const COPY_BELOW: usize = 16 * 1024;
+
+/// A small body read in one piece is a slice of the connection's read buffer (8 KiB and
+/// more) and would keep that whole buffer alive as long as the response is kept (with
+/// `response::owned_headers`: 20,000 kept 1 KiB responses, ~180 MB -> ~40 MB). A copy
+/// costs less than the memory it frees.
+fn owned(body: Bytes) -> Bytes {
+    if body.len() < COPY_BELOW { Bytes::copy_from_slice(&body) } else { body }
 }
 
 struct Open {

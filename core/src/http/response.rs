@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
-use http::{HeaderMap, StatusCode, Version};
+use http::{HeaderMap, HeaderValue, StatusCode, Version};
 
 use crate::error::{Code, Error, Result};
 use crate::http::body::Stream;
@@ -46,6 +46,20 @@ pub(crate) fn version_name(v: Version) -> &'static str {
         Version::HTTP_3 => "HTTP/3",
         _ => "HTTP/1.1",
     }
+}
+
+/// The headers with values of their own. hyper parses values as slices of the
+/// connection's read buffer (8 KiB and more), so a kept response would keep that whole
+/// buffer alive: 20,000 kept responses held ~180 MB. Copying the few values frees it.
+pub(crate) fn owned_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        // Copying a valid value cannot fail; should it, the shared value is kept.
+        let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        copy.set_sensitive(value.is_sensitive());
+        owned.append(name.clone(), copy);
+    }
+    owned
 }
 
 pub(crate) fn reason(status: u16) -> &'static str {
