@@ -1,6 +1,5 @@
 // Type-checked with `tsc --noEmit --strict -p examples/tsconfig.json` (npm run typecheck):
 // the public typings must describe real usage precisely enough for --strict.
-import fanio, { FanioError, asSettled, fail, map, opStats, settle, sleep, type Op, type StreamResult } from 'fanio';
 import { connect, type Database, type DbValue, type Row, type Transaction } from 'fanio';
 import fanio, {
   Client,
