@@ -71,6 +71,7 @@ bench: build
 	$(PY) bench/crossing.py
 	$(PY) bench/db_py.py
 	$(PY) bench/http_py.py
+	cargo run --release -q -p fanio-core --example http_rust
 	npm run bench
 	node bench/db_node.mjs
 
@@ -80,6 +81,7 @@ bench-quick: build
 	$(PY) bench/crossing.py --quick
 	$(PY) bench/db_py.py --quick
 	$(PY) bench/http_py.py --quick
+	cargo run --release -q -p fanio-core --example http_rust -- --quick
 	node bench/settle_overhead.mjs --quick
 	node bench/crossing.mjs --quick
 	node bench/db_node.mjs --quick
