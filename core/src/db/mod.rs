@@ -132,18 +132,10 @@ impl Runner {
         F: Future<Output = Result<Value>> + Send,
     {
         let runner = self.clone();
-        Op::new(async move {
-            if let Runner::Tx(tx) = &runner
-                && *tx.ended.lock().unwrap_or_else(|e| e.into_inner())
-            {
-                return Err(Error::new(
-                    Code::Closed,
-                    "the transaction has already ended",
-                ));
-            }
-            let db = runner.db().clone();
-            db.guard(work(runner)).await
-        })
+        // The running future is large (a Postgres query's state is kilobytes): boxed
+        // only when the op starts, so the ops a batch holds back cost a few hundred
+        // bytes each. Boxed whole, making 100,000 lookups took 400 ms instead of ~150.
+        Op::new(async move { Box::pin(run(runner, work)).await })
     }
 
     fn query(&self, sql: &str, params: Params, fetch: Fetch) -> Op {
@@ -203,6 +195,23 @@ impl Runner {
             Ok(Value::Int(n as i64))
         })
     }
+}
+
+/// Runs `work` on `runner` unless its transaction has ended or its database closed.
+async fn run<F>(runner: Runner, work: impl FnOnce(Runner) -> F) -> Result<Value>
+where
+    F: Future<Output = Result<Value>> + Send,
+{
+    if let Runner::Tx(tx) = &runner
+        && *tx.ended.lock().unwrap_or_else(|e| e.into_inner())
+    {
+        return Err(Error::new(
+            Code::Closed,
+            "the transaction has already ended",
+        ));
+    }
+    let db = runner.db().clone();
+    db.guard(work(runner)).await
 }
 
 /// The query calls shared by `Database` and `Transaction`: same names, same results.
