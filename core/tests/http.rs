@@ -682,3 +682,13 @@ fn a_native_batch_of_20000_gets() {
     assert_eq!(fulfilled, 20_000);
     eprintln!("20,000 GETs of 1 KiB, 64 in flight: {:.0} req/s ({took:?})", 20_000.0 / took.as_secs_f64());
 }
+
+#[test]
+fn head_over_h2_has_headers_and_no_body() {
+    let s = server();
+    let c = client(ClientOptions { http2: Http2Mode::PriorKnowledge, ..Default::default() });
+    let spec = RequestSpec { method: "HEAD".into(), url: format!("{}/bytes/100", s.http_url()), ..Default::default() };
+    let r = ok(send(&c, spec));
+    assert_eq!((r.status, r.http_version, r.content.len()), (200, "HTTP/2", 0));
+    assert_eq!(r.headers["content-length"], "100");
+}

@@ -104,6 +104,8 @@ sc("a CA that did not sign the server fails with E_TLS", G("$https/bytes/10"), c
 sc("mTLS with a client certificate works", G("$mtls/echo"), client={"ca_certs": "$ca_pem", "client_cert": "$client_cert", "client_key": "$client_key"}, expect={"status": 200})
 sc("mTLS without a client certificate fails", G("$mtls/echo"), client={"ca_certs": "$ca_pem"}, error={"code_in": ["E_TLS", "E_PROTOCOL", "E_CONNECT"]})
 sc("h2 prior knowledge speaks HTTP/2 over plain TCP", G("$http/echo"), client={"http2": "prior_knowledge"}, expect={"http_version": "HTTP/2", "echo": {"http_version": "HTTP/2"}})
+sc("HEAD over HTTP/2 has headers and no body", {"method": "HEAD", "url": "$http/bytes/100"}, client={"http2": "prior_knowledge"},
+   expect={"status": 200, "http_version": "HTTP/2", "body_len": 0, "headers": {"content-length": "100"}})
 sc("a request through the HTTP proxy reaches the server", G("$http/echo"), client={"proxy": "$proxy"}, expect={"echo": {"proxied": True}})
 # retries
 R = {"attempts": 3, "backoff": 1, "jitter": False}

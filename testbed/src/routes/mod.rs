@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::body::Body;
@@ -73,15 +73,28 @@ pub async fn handle(
     if proxied {
         ctx.shared.stats.proxied();
     }
+    let head = req.method() == Method::HEAD;
     let reply = route(&ctx, req, proxied).await;
-    Ok(reply.unwrap_or_else(|reject| {
+    let response = reply.unwrap_or_else(|reject| {
         let mut response = text(reject.status, reject.reason.into_owned());
         response.headers_mut().insert(
             CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
         response
-    }))
+    });
+    Ok(if head { without_body(response) } else { response })
+}
+
+/// The answer to HEAD: the GET response's head with no body. hyper drops the body of
+/// a HEAD response on HTTP/1.1 but sends it on HTTP/2, where a client must refuse it;
+/// the length a GET would have is kept in Content-Length, as HTTP/1.1 does.
+fn without_body(response: Response<Body>) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    if let Some(n) = http_body::Body::size_hint(&body).exact() {
+        parts.headers.entry(CONTENT_LENGTH).or_insert(HeaderValue::from(n));
+    }
+    Response::from_parts(parts, Body::empty())
 }
 
 async fn route(ctx: &Arc<ConnCtx>, req: Request<Incoming>, proxied: bool) -> Reply {
