@@ -422,3 +422,27 @@ describe('argument checks', () => {
     assert.equal(bytes.json().body, 'i');
   });
 });
+
+describe('proxies', () => {
+  test('requests go through a SOCKS5 proxy, and it refuses other hosts', async () => {
+    // socks5: the client resolves the host; socks5h: the proxy does ("localhost").
+    const port = bed.http.split(':').pop();
+    for (const [scheme, host] of [['socks5', '127.0.0.1'], ['socks5h', 'localhost']]) {
+      const before = (await connections(bed.http)).proxied;
+      const client = new Client({ proxy: bed.socks.replace('socks5', scheme) });
+      try {
+        const res = await client.get(`http://${host}:${port}/echo`);
+        assert.deepEqual([res.status, res.json().proxied], [200, false], scheme);
+      } finally {
+        await client.close();
+      }
+      assert.equal((await connections(bed.http)).proxied, before + 1, `${scheme}: one tunnel`);
+    }
+    const client = new Client({ proxy: bed.socks.replace('socks5', 'socks5h') });
+    try {
+      await assert.rejects(client.get('http://example.invalid/echo'), (e) => e instanceof FanioError && e.code === 'E_CONNECT');
+    } finally {
+      await client.close();
+    }
+  });
+});

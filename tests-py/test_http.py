@@ -449,7 +449,21 @@ async def test_requests_accept_the_documented_argument_shapes(testbed: Server) -
             assert (await client.put("/echo", content=content)).json()["body"] == "raw"
         for verb in ("delete", "patch", "options"):
             assert (await getattr(client, verb)("/echo")).json()["method"] == verb.upper()
-        # HEAD over plain HTTP/1.1: the testbed answers HEAD over HTTP/2 with a body,
-        # which the h2 client rightly refuses.
-        head = await client.head(f"{testbed.http}/bytes/7")
-        assert (head.status, head.headers["content-length"], head.content) == (200, "7", b"")
+        head = await client.head("/bytes/7")  # HTTP/2 by ALPN
+        assert (head.http_version, head.status, head.headers["content-length"], head.content) == ("HTTP/2", 200, "7", b"")
+
+
+async def test_requests_go_through_a_socks5_proxy(testbed: Server) -> None:
+    # socks5: the client resolves the host; socks5h: the proxy does ("localhost").
+    port = testbed.http.rsplit(":", 1)[1]
+    for scheme, host in (("socks5", "127.0.0.1"), ("socks5h", "localhost")):
+        before = (await asyncio.to_thread(connections, testbed.http))["proxied"]
+        async with fanio.Client(proxy=testbed.socks.replace("socks5", scheme, 1)) as client:
+            resp = await client.get(f"http://{host}:{port}/echo")
+        assert (resp.status, resp.json()["proxied"]) == (200, False), scheme
+        assert (await asyncio.to_thread(connections, testbed.http))["proxied"] == before + 1, f"{scheme}: one tunnel"
+    # The testbed's SOCKS proxy tunnels only to this host: a refusal is a connect error.
+    async with fanio.Client(proxy=testbed.socks.replace("socks5", "socks5h", 1)) as client:
+        with pytest.raises(fanio.ConnectError) as refused:
+            await client.get("http://example.invalid/echo")
+    assert refused.value.code == "E_CONNECT"

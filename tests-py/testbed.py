@@ -35,6 +35,7 @@ class Testbed:
     https: str
     mtls: str
     proxy: str
+    socks: str
     ca_pem: str
     client_cert: str
     client_key: str

@@ -630,6 +630,26 @@ fn requests_go_through_the_proxy() {
 }
 
 #[test]
+fn requests_go_through_a_socks5_proxy() {
+    let s = server();
+    // socks5: the client resolves the host; socks5h: the proxy does ("localhost").
+    for (scheme, host) in [("socks5", "127.0.0.1"), ("socks5h", "localhost")] {
+        let before = s.connections().proxied;
+        let proxy = s.socks_url().replacen("socks5", scheme, 1);
+        let c = client(ClientOptions { proxy: Some(proxy), ..Default::default() });
+        let port = s.http_url().rsplit(':').next().unwrap().to_owned();
+        let r = ok(send(&c, get(format!("http://{host}:{port}/echo"))));
+        assert_eq!((r.status, echo(&r)["proxied"].as_bool()), (200, Some(false)), "{scheme}");
+        assert_eq!(s.connections().proxied, before + 1, "{scheme}: one tunnel");
+    }
+    // The testbed's SOCKS proxy refuses targets off this host: the client sees a
+    // connect error, not a hang.
+    let c = client(ClientOptions { proxy: Some(s.socks_url().replacen("socks5", "socks5h", 1)), ..Default::default() });
+    let e = send(&c, get("http://example.invalid/echo")).unwrap_err();
+    assert_eq!(e.code, Code::Connect, "{}", e.message);
+}
+
+#[test]
 fn invalid_inputs_fail_at_once() {
     let invalid = |opts: ClientOptions| Client::new(opts).err().map(|e| e.code);
     let bad = Some(Code::InvalidArgument);

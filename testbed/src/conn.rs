@@ -26,13 +26,15 @@ pub enum Listener {
     Https,
     Mtls,
     Proxy,
+    /// SOCKS5, not HTTP: see `socks`.
+    Socks,
 }
 
 impl Listener {
     pub fn scheme(self) -> &'static str {
         match self {
             Listener::Https | Listener::Mtls => "https",
-            Listener::Http | Listener::Proxy => "http",
+            Listener::Http | Listener::Proxy | Listener::Socks => "http",
         }
     }
 }
@@ -73,6 +75,9 @@ pub async fn accept_loop(
         let tls = tls.clone();
         tokio::spawn(async move {
             let _guard = ctx.shared.stats.accept(&ctx.tally);
+            if ctx.listener == Listener::Socks {
+                return crate::socks::serve(tcp, ctx.shared.clone()).await;
+            }
             match tls {
                 None => serve(&ctx, tcp).await,
                 // A failed handshake just ends the connection: the client saw why.

@@ -1,6 +1,7 @@
 //! A real local HTTP(S) server for fanio's tests and benchmarks, so no test talks to a
-//! mock: plain HTTP/1.1 + h2c, TLS, mutual TLS and a proxy listener, all serving the
-//! same routes (see `routes`), with connection counters for leak and pool assertions.
+//! mock: plain HTTP/1.1 + h2c, TLS, mutual TLS and an HTTP proxy, all serving the
+//! same routes (see `routes`), a SOCKS5 proxy (see `socks`), and connection counters
+//! for leak and pool assertions.
 //!
 //! Routes: `/bytes/{n}[?chunked=1]` (byte `i` is `b"a".."z"[i % 26]`), `/echo[/...]`,
 //! `/json`, `/json/bad`, `/status/{code}`, `/redirect/{n}?code&kind`, `/redirect-to?url&code`,
@@ -22,6 +23,7 @@ mod certs;
 mod conn;
 mod routes;
 mod server;
+mod socks;
 mod stats;
 mod tls;
 

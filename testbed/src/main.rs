@@ -63,6 +63,7 @@ fn main() -> ExitCode {
         "https": server.https_url(),
         "mtls": server.mtls_url(),
         "proxy": server.proxy_url(),
+        "socks": server.socks_url(),
         "ca_pem": server.ca_pem(),
         "client_cert": server.client_cert_pem(),
         "client_key": server.client_key_pem(),

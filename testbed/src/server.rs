@@ -49,6 +49,7 @@ pub struct Server {
     https: SocketAddr,
     mtls: SocketAddr,
     proxy: SocketAddr,
+    socks: SocketAddr,
     files: PemFiles,
     /// Set when the PEM directory is ours to remove.
     temp_dir: Option<PathBuf>,
@@ -95,9 +96,10 @@ impl Server {
             (bind()?, Listener::Https, Some(TlsAcceptor::from(tls))),
             (bind()?, Listener::Mtls, Some(TlsAcceptor::from(mtls))),
             (bind()?, Listener::Proxy, None),
+            (bind()?, Listener::Socks, None),
         ];
-        let addrs = [0, 1, 2, 3].map(|i| listeners[i].0.local_addr());
-        let [http, https, mtls, proxy] = addrs;
+        let addrs = [0, 1, 2, 3, 4].map(|i| listeners[i].0.local_addr());
+        let [http, https, mtls, proxy, socks] = addrs;
 
         let shared = Arc::new(Shared {
             stats: Stats::default(),
@@ -143,6 +145,7 @@ impl Server {
             https: https?,
             mtls: mtls?,
             proxy: proxy?,
+            socks: socks?,
             files,
             temp_dir,
             shared,
@@ -171,6 +174,12 @@ impl Server {
     /// in `/echo`) and tunnels CONNECT to loopback ports.
     pub fn proxy_url(&self) -> String {
         format!("http://{}", self.proxy)
+    }
+
+    /// A SOCKS5 proxy (no authentication, CONNECT to loopback ports); each tunnel
+    /// counts as `proxied` in [`Self::connections`].
+    pub fn socks_url(&self) -> String {
+        format!("socks5://{}", self.socks)
     }
 
     pub fn ca_pem(&self) -> &Path {
