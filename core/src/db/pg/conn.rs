@@ -7,14 +7,13 @@ use std::sync::{Arc, Mutex};
 
 use futures::{TryStreamExt, future::try_join_all};
 use tokio::sync::Notify;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{CancelToken, Client, Statement};
 
 use super::encode::Param;
 use super::{decode, error};
 use crate::db::cell::{Cell, Columns, Params};
-use crate::db::shape::{Copy, Fetch, Reply};
+use crate::db::shape::{Fetch, Reply};
 use crate::error::{Error, Result};
 
 /// Prepared statements by SQL text, least recently used evicted. Sizes are small
@@ -228,47 +227,6 @@ impl Conn {
             .await
             .map_err(error::query)?;
         Ok(counts.into_iter().sum())
-    }
-
-    /// COPY ... FROM STDIN (FORMAT binary), each value converted to its column's type.
-    pub async fn copy(&self, copy: Copy) -> Result<u64> {
-        let probe = self
-            .client
-            .prepare(&format!(
-                "SELECT {} FROM {} LIMIT 0",
-                copy.columns, copy.table
-            ))
-            .await
-            .map_err(error::query)?;
-        let types: Vec<_> = probe.columns().iter().map(|c| c.type_().clone()).collect();
-        let sink = self
-            .client
-            .copy_in(&format!(
-                "COPY {} ({}) FROM STDIN (FORMAT binary)",
-                copy.table, copy.columns
-            ))
-            .await
-            .map_err(error::query)?;
-        let writer = BinaryCopyInWriter::new(sink, &types);
-        let mut writer = std::pin::pin!(writer);
-        for (r, row) in copy.rows.iter().enumerate() {
-            let params: Vec<Param<'_>> = row
-                .iter()
-                .enumerate()
-                .map(|(i, cell)| Param {
-                    cell,
-                    index: i + 1,
-                    what: "column",
-                    text_allowed: false,
-                })
-                .collect();
-            writer
-                .as_mut()
-                .write(&refs(&params))
-                .await
-                .map_err(|e| error::query(e).with("row", r as i64))?;
-        }
-        writer.finish().await.map_err(error::query)
     }
 }
 
