@@ -4,11 +4,13 @@
 //! add, what the core adds and what the driver and server cost are told apart.
 //! Run: `cargo run --release -p fanio-core --example db_rust [-- --quick]`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use fanio_core::db::{self, Cell, Database, Params, PoolOptions};
 use fanio_core::{Value, runtime};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls};
@@ -84,8 +86,12 @@ fn cells(n: usize) -> Vec<Vec<Cell>> {
         .collect()
 }
 
-/// The same rows as native Rust values, for the driver on its own.
-fn tuples(n: usize) -> Vec<(i32, String, i32)> {
+/// One row as native Rust values, for the driver on its own.
+type Row = (i32, String, i32);
+/// A driver run, spawned on the core's runtime.
+type Run = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+fn tuples(n: usize) -> Vec<Row> {
     (0..n as i32)
         .map(|i| (i, format!("row {i}"), i % 100))
         .collect()
@@ -125,7 +131,11 @@ async fn backends(client: &Client, app: &str) -> Vec<i32> {
 
 /// Plain tokio-postgres: one transaction, one prepared INSERT, `window` executes in
 /// flight on the connection (each is Bind/Execute/Sync: the driver offers nothing else).
-async fn driver_execute(client: &Client, table: &str, rows: &[(i32, String, i32)], window: usize) {
+fn driver_execute(client: Arc<Client>, table: String, rows: Arc<Vec<Row>>, window: usize) -> Run {
+    Box::pin(async move { execute_window(&client, &table, &rows, window).await })
+}
+
+async fn execute_window(client: &Client, table: &str, rows: &[Row], window: usize) {
     let stmt = client
         .prepare(&format!("INSERT INTO {table} VALUES ($1, $2, $3)"))
         .await
@@ -137,15 +147,22 @@ async fn driver_execute(client: &Client, table: &str, rows: &[(i32, String, i32)
         .get(0);
     let m = Meter::start(vec![me]);
     client.batch_execute("BEGIN").await.unwrap();
-    let total: u64 = futures::stream::iter(rows)
-        .map(|(a, b, c)| {
-            let stmt = &stmt;
-            async move { client.execute(stmt, &[a, b, c]).await }
-        })
-        .buffered(window)
-        .try_fold(0, |acc, n| async move { Ok(acc + n) })
-        .await
-        .unwrap();
+    // The loop fanio's core uses (a closure in a spawned future's type trips rustc's
+    // Send check, rust-lang/rust#64552).
+    let mut pending = FuturesOrdered::new();
+    let mut next = rows.iter();
+    let mut total = 0;
+    loop {
+        while pending.len() < window {
+            let Some((a, b, c)) = next.next() else { break };
+            let params: [&(dyn ToSql + Sync); 3] = [a, b, c];
+            pending.push_back(client.execute_raw(&stmt, params));
+        }
+        match pending.next().await {
+            Some(n) => total += n.unwrap(),
+            None => break,
+        }
+    }
     client.batch_execute("COMMIT").await.unwrap();
     assert_eq!(total as usize, rows.len());
     m.report(
@@ -155,7 +172,11 @@ async fn driver_execute(client: &Client, table: &str, rows: &[(i32, String, i32)
 }
 
 /// Plain tokio-postgres COPY BINARY with native Rust values.
-async fn driver_copy(client: &Client, table: &str, rows: &[(i32, String, i32)]) {
+fn driver_copy(client: Arc<Client>, table: String, rows: Arc<Vec<Row>>, _: usize) -> Run {
+    Box::pin(async move { copy_writer(&client, &table, &rows).await })
+}
+
+async fn copy_writer(client: &Client, table: &str, rows: &[Row]) {
     let me: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -189,7 +210,10 @@ fn database(url: &str) -> Database {
 /// Runs `op` on a worker of the core's runtime, as both bindings do.
 fn int(op: fanio_core::Op) -> usize {
     let rt = runtime::handle();
-    match rt.block_on(rt.spawn(async move { op.run().await })).unwrap() {
+    match rt
+        .block_on(rt.spawn(async move { op.run().await }))
+        .unwrap()
+    {
         Ok(Value::Int(n)) => n as usize,
         other => panic!("not a count: {other:?}"),
     }
@@ -211,11 +235,11 @@ fn main() {
     let app = format!("fanio_bench_rust_{}", std::process::id());
     let table = app.clone();
     let rt = runtime::handle();
-    let client = rt.block_on(async {
+    let client = Arc::new(rt.block_on(async {
         let (client, conn) = tokio_postgres::connect(&url, NoTls).await.unwrap();
         tokio::spawn(conn);
         client
-    });
+    }));
     let sep = if url.contains('?') { '&' } else { '?' };
     let db = database(&format!("{url}{sep}application_name={app}"));
     let insert = format!("INSERT INTO {table} VALUES ($1, $2, $3)");
@@ -228,7 +252,13 @@ fn main() {
         "  building the cells (what a binding makes): {:.1} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
-    let native = tuples(n);
+    let native = Arc::new(tuples(n));
+    // The driver's runs go on a runtime worker too, as fanio's ops do.
+    let on_worker = |run: fn(Arc<Client>, String, Arc<Vec<Row>>, usize) -> Run, window: usize| {
+        let (client, table, native) = (client.clone(), table.clone(), native.clone());
+        rt.block_on(rt.spawn(run(client, table, native, window)))
+            .unwrap()
+    };
 
     if wanted("execute") {
         rt.block_on(fresh(&client, &table));
@@ -239,9 +269,9 @@ fn main() {
         assert_eq!(rt.block_on(count(&client, &table)), n);
     }
     if wanted("driver") {
-        for window in [256, 4096, n] {
+        for window in [256, 1024, 4096, n] {
             rt.block_on(fresh(&client, &table));
-            rt.block_on(driver_execute(&client, &table, &native, window));
+            on_worker(driver_execute, window);
         }
     }
     if wanted("copy") {
@@ -253,7 +283,7 @@ fn main() {
     }
     if wanted("driver-copy") {
         rt.block_on(fresh(&client, &table));
-        rt.block_on(driver_copy(&client, &table, &native));
+        on_worker(driver_copy, 0);
     }
 
     rt.block_on(async {
