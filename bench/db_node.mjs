@@ -3,7 +3,10 @@
 //   named prepared statements vs postgres.js; pgbench -S as the ceiling), a 20,000-row
 //   fetchAll (conversion vs query time), executeMany vs a postgres.js bulk insert.
 //   SQLite (file, WAL): PK lookups with 8 in flight vs a synchronous better-sqlite3 loop.
-// `--quick` runs tiny counts (the CI smoke). Postgres parts skip if it is unreachable.
+//   Also the same INSERT per row through postgres.js (pipelined in one transaction),
+//   the peer that runs what executeMany runs.
+// `--quick` runs tiny counts (the CI smoke); `--bulk` only the Postgres bulk writes.
+// Postgres parts skip if it is unreachable.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +20,7 @@ import postgres from 'postgres';
 import { connect, settle } from '../bindings-node/index.mjs';
 
 const QUICK = process.argv.includes('--quick');
+const BULK_ONLY = process.argv.includes('--bulk');
 const PG_URL = process.env.FANIO_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const N = QUICK
   ? { table: 2000, lookups: 500, wide: 500, sqlite: 2000, many: 2000, pgbenchSecs: 1 }
@@ -55,54 +59,56 @@ async function postgresBench() {
       [N.table],
     );
     await db.execute(`ANALYZE ${table}`);
-    const keys = ids(N.lookups, N.table);
-    const sql = `SELECT id, name, score FROM ${table} WHERE id = $1`;
-    console.log(`postgres: ${fmt(N.lookups)} PK lookups on ${fmt(N.table)} rows, 32 in flight`);
-
-    await settle(keys.slice(0, 500).map((id) => db.fetchOne(sql, [id])), { limit: 32 }); // warm
-    const [fanioMs, results] = await timed(() => settle(keys.map((id) => db.fetchOne(sql, [id])), { limit: 32 }));
-    if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i])) throw new Error('fanio lookups went wrong');
-    const base = report('fanio settle (native batch, 4 connections)', N.lookups, fanioMs);
-
-    const pool = new pg.Pool({ connectionString: PG_URL, max: 32 });
-    const limit = pLimit(32);
-    const pgLookup = (id) => limit(() => pool.query({ name: 'lookup', text: sql, values: [id] }));
-    await Promise.all(keys.slice(0, 500).map(pgLookup));
-    const [pgMs] = await timed(() => Promise.all(keys.map(pgLookup)));
-    report('pg Pool(32) + p-limit, named prepared', N.lookups, pgMs, base);
-    await pool.end();
-
     const pjs = postgres(PG_URL, { max: 32, prepare: true, onnotice: () => {} });
-    const limit2 = pLimit(32);
-    const pjsLookup = (id) => limit2(() => pjs.unsafe(sql, [id], { prepare: true }));
-    await Promise.all(keys.slice(0, 500).map(pjsLookup));
-    const [pjsMs] = await timed(() => Promise.all(keys.map(pjsLookup)));
-    report('postgres.js (max 32) + p-limit', N.lookups, pjsMs, base);
+    if (!BULK_ONLY) {
+      const keys = ids(N.lookups, N.table);
+      const sql = `SELECT id, name, score FROM ${table} WHERE id = $1`;
+      console.log(`postgres: ${fmt(N.lookups)} PK lookups on ${fmt(N.table)} rows, 32 in flight`);
 
-    pgbench(base);
+      await settle(keys.slice(0, 500).map((id) => db.fetchOne(sql, [id])), { limit: 32 }); // warm
+      const [fanioMs, results] = await timed(() => settle(keys.map((id) => db.fetchOne(sql, [id])), { limit: 32 }));
+      if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i])) throw new Error('fanio lookups went wrong');
+      const base = report('fanio settle (native batch, 4 connections)', N.lookups, fanioMs);
 
-    // One wide result: how long conversion takes next to the query itself.
-    const wide = `SELECT id, name, score, born, n FROM ${table} ORDER BY id LIMIT $1`;
-    await db.fetchAll(wide, [N.wide]);
-    const [execMs] = await timed(() => db.execute(wide, [N.wide]));
-    const [allMs, rows] = await timed(() => db.fetchAll(wide, [N.wide]));
-    const [arrMs] = await timed(() => db.fetchAll(wide, [N.wide], { rowMode: 'array' }));
-    const [pgWideMs] = await timed(async () => {
-      const client = new pg.Client(PG_URL);
-      await client.connect();
-      await client.query(wide, [N.wide]);
-      const t = performance.now();
-      await client.query(wide, [N.wide]);
-      const ms = performance.now() - t;
-      await client.end();
-      return ms;
-    }).then(([, ms]) => [ms]);
-    const [pjsWideMs] = await timed(() => pjs.unsafe(wide, [N.wide], { prepare: true }));
-    if (rows.length !== N.wide) throw new Error('fetchAll went wrong');
-    console.log(`postgres: one ${fmt(N.wide)}-row x 5-column result`);
-    console.log(`  fanio execute (query, rows dropped)        ${execMs.toFixed(1).padStart(8)} ms`);
-    console.log(`  fanio fetchAll objects / arrays            ${allMs.toFixed(1).padStart(8)} / ${arrMs.toFixed(1)} ms  (decode + convert ~${(allMs - execMs).toFixed(1)} ms)`);
-    console.log(`  pg query / postgres.js                     ${pgWideMs.toFixed(1).padStart(8)} / ${pjsWideMs.toFixed(1)} ms`);
+      const pool = new pg.Pool({ connectionString: PG_URL, max: 32 });
+      const limit = pLimit(32);
+      const pgLookup = (id) => limit(() => pool.query({ name: 'lookup', text: sql, values: [id] }));
+      await Promise.all(keys.slice(0, 500).map(pgLookup));
+      const [pgMs] = await timed(() => Promise.all(keys.map(pgLookup)));
+      report('pg Pool(32) + p-limit, named prepared', N.lookups, pgMs, base);
+      await pool.end();
+
+      const limit2 = pLimit(32);
+      const pjsLookup = (id) => limit2(() => pjs.unsafe(sql, [id], { prepare: true }));
+      await Promise.all(keys.slice(0, 500).map(pjsLookup));
+      const [pjsMs] = await timed(() => Promise.all(keys.map(pjsLookup)));
+      report('postgres.js (max 32) + p-limit', N.lookups, pjsMs, base);
+
+      pgbench(base);
+
+      // One wide result: how long conversion takes next to the query itself.
+      const wide = `SELECT id, name, score, born, n FROM ${table} ORDER BY id LIMIT $1`;
+      await db.fetchAll(wide, [N.wide]);
+      const [execMs] = await timed(() => db.execute(wide, [N.wide]));
+      const [allMs, rows] = await timed(() => db.fetchAll(wide, [N.wide]));
+      const [arrMs] = await timed(() => db.fetchAll(wide, [N.wide], { rowMode: 'array' }));
+      const [pgWideMs] = await timed(async () => {
+        const client = new pg.Client(PG_URL);
+        await client.connect();
+        await client.query(wide, [N.wide]);
+        const t = performance.now();
+        await client.query(wide, [N.wide]);
+        const ms = performance.now() - t;
+        await client.end();
+        return ms;
+      }).then(([, ms]) => [ms]);
+      const [pjsWideMs] = await timed(() => pjs.unsafe(wide, [N.wide], { prepare: true }));
+      if (rows.length !== N.wide) throw new Error('fetchAll went wrong');
+      console.log(`postgres: one ${fmt(N.wide)}-row x 5-column result`);
+      console.log(`  fanio execute (query, rows dropped)        ${execMs.toFixed(1).padStart(8)} ms`);
+      console.log(`  fanio fetchAll objects / arrays            ${allMs.toFixed(1).padStart(8)} / ${arrMs.toFixed(1)} ms  (decode + convert ~${(allMs - execMs).toFixed(1)} ms)`);
+      console.log(`  pg query / postgres.js                     ${pgWideMs.toFixed(1).padStart(8)} / ${pjsWideMs.toFixed(1)} ms`);
+    }
 
     // executeMany vs postgres.js bulk insert (multi-row VALUES, chunked under its
     // 65,534-parameter limit).
@@ -124,6 +130,13 @@ async function postgresBench() {
       }),
     );
     report('postgres.js bulk INSERT (20k-row chunks)', N.many, bulkMs, manyBase);
+    await db.execute(`TRUNCATE ${target}`);
+    const [rowMs] = await timed(() =>
+      // An array returned from the callback is what postgres.js pipelines in a transaction.
+      pjs.begin((tx) => data.map((row) => tx.unsafe(`INSERT INTO ${target} VALUES ($1, $2, $3)`, row, { prepare: true }))),
+    );
+    if ((await db.fetchVal(`SELECT count(*) FROM ${target}`)) !== BigInt(N.many)) throw new Error('postgres.js rows went wrong');
+    report('postgres.js same INSERT per row, pipelined', N.many, rowMs, manyBase);
     await pjs.end();
     await db.execute(`DROP TABLE ${target}`);
   } finally {
@@ -188,4 +201,4 @@ async function sqliteBench() {
 
 console.log(`fanio database bench (node${QUICK ? ', quick' : ''})`);
 await postgresBench();
-await sqliteBench();
+if (!BULK_ONLY) await sqliteBench();

@@ -3,6 +3,7 @@ aiosqlite and a plain sqlite3 loop, with pgbench as the Postgres ceiling.
 
     python bench/db_py.py            # full counts (release build: `make build`)
     python bench/db_py.py --quick    # tiny counts, a smoke run for CI
+    python bench/db_py.py --bulk     # only the Postgres bulk writes (execute_many, COPY)
 
 Prints one table of ops/s; "vs fanio" is the other's ops/s over fanio's.
 """
@@ -62,7 +63,7 @@ def ids(n: int, rows: int) -> list[int]:
 # --- Postgres -------------------------------------------------------------------------
 
 
-async def postgres(quick: bool) -> None:
+async def postgres(quick: bool, bulk_only: bool) -> None:
     rows, lookups, inflight, bulk = (5_000, 500, 32, 1_000) if quick else (100_000, 20_000, 32, 100_000)
     try:
         db = await fanio.connect(PG_URL, max_connections=8)
@@ -74,42 +75,43 @@ async def postgres(quick: bool) -> None:
     await db.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
     sql = f"SELECT id, name, v FROM {table} WHERE id = $1"
     keys = ids(lookups, rows)
-    print(f"Postgres: {lookups:,} primary-key lookups on {rows:,} rows, {inflight} in flight")
     try:
-        for conns in (4, 8):
-            async with await fanio.connect(PG_URL, max_connections=conns) as f:
-                await f.fetch_one(sql, [1])
-                out: list[Any] = []
+        if not bulk_only:
+            print(f"Postgres: {lookups:,} primary-key lookups on {rows:,} rows, {inflight} in flight")
+            for conns in (4, 8):
+                async with await fanio.connect(PG_URL, max_connections=conns) as f:
+                    await f.fetch_one(sql, [1])
+                    out: list[Any] = []
 
-                async def batch() -> None:
-                    out[:] = await fanio.settle([f.fetch_one(sql, [k]) for k in keys], limit=inflight)
+                    async def batch() -> None:
+                        out[:] = await fanio.settle([f.fetch_one(sql, [k]) for k in keys], limit=inflight)
 
-                record("pg lookups", f"fanio settle (native batch, pool {conns})", lookups, await timed(batch))
-                assert all(o.value["id"] == k for o, k in zip(out, keys))  # type: ignore[union-attr]
-        for size in (8, 32):
-            pool = await asyncpg.create_pool(PG_URL, min_size=size, max_size=size)
-            record("pg lookups", f"asyncpg pool {size} (gather + Semaphore)", lookups,
-                   await timed(lambda: bounded(lookups, inflight, lambda i: pool.fetchrow(sql, keys[i]))))
-            await pool.close()
-        ppool = psqlpy.ConnectionPool(dsn=PG_URL.replace("postgres://", "postgresql://"), max_db_pool_size=8)
+                    record("pg lookups", f"fanio settle (native batch, pool {conns})", lookups, await timed(batch))
+                    assert all(o.value["id"] == k for o, k in zip(out, keys))  # type: ignore[union-attr]
+            for size in (8, 32):
+                pool = await asyncpg.create_pool(PG_URL, min_size=size, max_size=size)
+                record("pg lookups", f"asyncpg pool {size} (gather + Semaphore)", lookups,
+                       await timed(lambda: bounded(lookups, inflight, lambda i: pool.fetchrow(sql, keys[i]))))
+                await pool.close()
+            ppool = psqlpy.ConnectionPool(dsn=PG_URL.replace("postgres://", "postgresql://"), max_db_pool_size=8)
 
-        async def psqlpy_one(i: int) -> None:
-            conn = await ppool.connection()
-            (await conn.fetch_row(sql, [keys[i]])).result()
-            conn.back_to_pool() if hasattr(conn, "back_to_pool") else None
+            async def psqlpy_one(i: int) -> None:
+                conn = await ppool.connection()
+                (await conn.fetch_row(sql, [keys[i]])).result()
+                conn.back_to_pool() if hasattr(conn, "back_to_pool") else None
 
-        record("pg lookups", "psqlpy pool 8 (gather + Semaphore)", lookups, await timed(lambda: bounded(lookups, inflight, psqlpy_one)))
-        ppool.close()
-        pgbench(quick)
+            record("pg lookups", "psqlpy pool 8 (gather + Semaphore)", lookups, await timed(lambda: bounded(lookups, inflight, psqlpy_one)))
+            ppool.close()
+            pgbench(quick)
 
-        # Converting rows: a re-await of a finished op converts its outcome again without
-        # any I/O, so (first await - re-await) is the query and the re-await the conversion.
-        big = db.fetch_all(f"SELECT id, name, v FROM {table} ORDER BY id LIMIT 20000")
-        first = await timed(lambda: big)
-        again = await timed(lambda: big)
-        print(f"  fetch_all of 20,000 rows: query+transfer {(first - again) * 1000:.1f} ms, conversion to Records {again * 1000:.1f} ms")
-        RESULTS.append(("pg fetch_all 20k", "query (first await - re-await)", 1, first - again))
-        RESULTS.append(("pg fetch_all 20k", "conversion (re-await)", 1, again))
+            # Converting rows: a re-await of a finished op converts its outcome again without
+            # any I/O, so (first await - re-await) is the query and the re-await the conversion.
+            big = db.fetch_all(f"SELECT id, name, v FROM {table} ORDER BY id LIMIT 20000")
+            first = await timed(lambda: big)
+            again = await timed(lambda: big)
+            print(f"  fetch_all of 20,000 rows: query+transfer {(first - again) * 1000:.1f} ms, conversion to Records {again * 1000:.1f} ms")
+            RESULTS.append(("pg fetch_all 20k", "query (first await - re-await)", 1, first - again))
+            RESULTS.append(("pg fetch_all 20k", "conversion (re-await)", 1, again))
 
         print(f"Postgres: loading {bulk:,} rows")
         target = f"{table}_load"
@@ -212,9 +214,11 @@ def table() -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="tiny counts: a smoke run")
+    parser.add_argument("--bulk", action="store_true", help="only the Postgres bulk writes")
     args = parser.parse_args()
-    await postgres(args.quick)
-    await sqlite(args.quick)
+    await postgres(args.quick, args.bulk)
+    if not args.bulk:
+        await sqlite(args.quick)
     table()
 
 

@@ -85,6 +85,21 @@ describe('sqlite', () => {
     await db.close();
   });
 
+  test('strings of any length and alphabet arrive whole', async (t) => {
+    // Short strings are read through a fixed buffer, longer ones measured first: every
+    // length around the switch, with 2-, 3- and 4-byte characters and a lone surrogate
+    // (sent as U+FFFD) placed across it.
+    const db = await connect(sqliteUrl());
+    const sent = [];
+    for (const tail of ['é', '€', '😀', '\ud800']) {
+      for (let n = 240; n < 262; n++) sent.push('a'.repeat(n) + tail + 'z');
+    }
+    sent.push('', 'x'.repeat(100_000) + '😀');
+    const got = await settle(sent.map((s) => db.fetchVal('SELECT ?', [s])));
+    assert.deepEqual(got.map((r) => r.value), sent.map((s) => s.replace('\ud800', '\ufffd')));
+    await db.close();
+  });
+
   test('every call: execute, fetchAll/One/Optional/Val, executeMany, copyRecords', async (t) => {
     const db = await connect(sqliteUrl(), { maxConnections: 4 });
     assert.equal(await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)'), 0);

@@ -219,8 +219,11 @@ async def test_sqlite_transaction(lite: fanio.Database) -> None:
 async def test_execute_many_is_one_transaction(pg: fanio.Database, table: str) -> None:
     with pytest.raises(fanio.IntegrityError) as e:
         await pg.execute_many(f"INSERT INTO {table} VALUES ($1, $2, 0)", [(1, "a"), (2, "b"), (3, "a")])
-    assert (e.value.sqlstate, e.value.constraint) == ("23505", f"{table}_name_key")
+    assert (e.value.sqlstate, e.value.constraint, e.value.row) == ("23505", f"{table}_name_key", 2)
     assert await pg.fetch_val(f"SELECT count(*) FROM {table}") == 0
+    # Any iterable of rows, also one without a length.
+    rows = ((i, f"n{i}", 0) for i in range(3000))
+    assert await pg.execute_many(f"INSERT INTO {table} VALUES ($1, $2, $3)", rows) == 3000
 
 
 # --- the pool under pressure ----------------------------------------------------------

@@ -584,6 +584,76 @@ fn execute_many_and_copy_records() {
     );
 }
 
+/// More sets than execute_many keeps in flight, and more bytes than one COPY chunk: a
+/// failure names its row, and nothing of the batch stays.
+#[test]
+fn bulk_calls_beyond_one_window_or_chunk() {
+    let Some(db) = connect(&base_url(), PoolOptions::default()) else {
+        return;
+    };
+    let s = Schema::new(&db);
+    ok(db.execute(
+        &s.sql("CREATE TABLE S.b (id int4 PRIMARY KEY, v text)"),
+        none(),
+    ));
+    let insert = s.sql("INSERT INTO S.b (id, v) VALUES ($1, $2)");
+    let sets = |ids: &mut dyn Iterator<Item = i64>| -> Vec<Params> {
+        ids.map(|i| p(vec![Cell::int(i), Cell::text(&format!("v{i}"))]))
+            .collect()
+    };
+    assert_eq!(int(db.execute_many(&insert, sets(&mut (0..5000)))), 5000);
+
+    let mut dup = (5000..9000).chain([4999]).chain(9000..9100);
+    let e = err(db.execute_many(&insert, sets(&mut dup)));
+    assert_eq!(
+        (e.field("sqlstate"), e.field("row")),
+        (Some(&Field::Str("23505".into())), Some(&Field::Int(4000)))
+    );
+    let mut wide = (10_000..12_000).map(Cell::int).collect::<Vec<_>>();
+    wide[1500] = Cell::int(1 << 40);
+    let e = err(db.execute_many(
+        &insert,
+        wide.into_iter().map(|id| p(vec![id, Cell::Null])).collect(),
+    ));
+    assert_eq!(
+        (e.code, e.field("row"), e.field("index")),
+        (
+            Code::InvalidArgument,
+            Some(&Field::Int(1500)),
+            Some(&Field::Int(1))
+        )
+    );
+    assert_eq!(
+        int(db.fetch_val(&s.sql("SELECT count(*) FROM S.b"), none())),
+        5000,
+        "the failed batches left nothing"
+    );
+
+    let cols = vec!["id".to_string(), "v".into()];
+    let long = "x".repeat(1000);
+    let rows: Vec<Vec<Cell>> = (20_000..20_500)
+        .map(|i| vec![Cell::int(i), Cell::text(&long)])
+        .collect();
+    assert_eq!(int(db.copy_records(&s.sql("S.b"), cols.clone(), rows)), 500);
+    let mut rows: Vec<Vec<Cell>> = (30_000..30_500)
+        .map(|i| vec![Cell::int(i), Cell::text(&long)])
+        .collect();
+    rows[400][1] = Cell::int(1);
+    let e = err(db.copy_records(&s.sql("S.b"), cols, rows));
+    assert_eq!(
+        (e.code, e.field("row"), e.field("index")),
+        (
+            Code::InvalidArgument,
+            Some(&Field::Int(400)),
+            Some(&Field::Int(2))
+        )
+    );
+    assert_eq!(
+        int(db.fetch_val(&s.sql("SELECT count(*) FROM S.b"), none())),
+        5500
+    );
+}
+
 #[test]
 fn a_dropped_query_is_cancelled_server_side() {
     let app = format!("fanio_cancel_{}", std::process::id());

@@ -3,6 +3,7 @@
 //! generic wrappers of napi-rs and go straight to `napi_*` with one status check each.
 
 use std::ptr;
+use std::sync::Arc;
 
 use napi::{Env, Status, sys};
 
@@ -179,10 +180,37 @@ impl Js {
     }
 
     pub fn get_string(self, v: Raw) -> napi::Result<String> {
+        self.with_str(v, str::to_owned)
+    }
+
+    /// A string straight into the shared form a text cell holds (one copy, not three).
+    pub fn get_text(self, v: Raw) -> napi::Result<Arc<str>> {
+        self.with_str(v, |s| Arc::from(s))
+    }
+
+    /// Hands `f` the UTF-8 of the string `v`. Most strings are short: one call reads
+    /// them into a stack buffer; only one that may not have fit is measured and read
+    /// into the heap.
+    fn with_str<R>(self, v: Raw, f: impl FnOnce(&str) -> R) -> napi::Result<R> {
+        let mut stack = [0u8; 256];
+        let mut written = 0;
+        ok(unsafe {
+            sys::napi_get_value_string_utf8(
+                self.0,
+                v,
+                stack.as_mut_ptr().cast(),
+                stack.len(),
+                &mut written,
+            )
+        })?;
+        // Node keeps a byte for the NUL and never writes part of a character (4 bytes at
+        // most): with 5 bytes to spare, nothing was cut.
+        if written + 5 <= stack.len() {
+            return utf8(&stack[..written]).map(f);
+        }
         let mut len = 0;
         ok(unsafe { sys::napi_get_value_string_utf8(self.0, v, ptr::null_mut(), 0, &mut len) })?;
         let mut buf = vec![0u8; len + 1];
-        let mut written = 0;
         ok(unsafe {
             sys::napi_get_value_string_utf8(
                 self.0,
@@ -192,9 +220,7 @@ impl Js {
                 &mut written,
             )
         })?;
-        buf.truncate(written);
-        // Node-API writes UTF-8 (lone surrogates become U+FFFD), so this never fails.
-        String::from_utf8(buf).map_err(|e| napi::Error::from_reason(e.to_string()))
+        utf8(&buf[..written]).map(f)
     }
 
     /// A copy of the bytes of a Uint8Array (a Buffer is one), or None for anything else.
@@ -242,4 +268,9 @@ impl Js {
     pub fn unref(self, r: sys::napi_ref) {
         unsafe { sys::napi_delete_reference(self.0, r) };
     }
+}
+
+/// Node-API writes UTF-8 (lone surrogates become U+FFFD), so this never fails.
+fn utf8(bytes: &[u8]) -> napi::Result<&str> {
+    std::str::from_utf8(bytes).map_err(|e| napi::Error::from_reason(e.to_string()))
 }

@@ -364,10 +364,7 @@ fn record(js: Js, v: Raw, columns: &[String], keys: &[Raw]) -> Converted<Vec<Cel
         return Err(Error::invalid("a record must be an array or an object").into());
     }
     if js.is_array(v)? {
-        let n = js.length(v)?;
-        return (0..n)
-            .map(|i| params::cell(js, js.element(v, i)?, At::Index(i as usize + 1)))
-            .collect();
+        return params::positional(js, v);
     }
     columns
         .iter()

@@ -58,13 +58,7 @@ pub fn params(js: Js, v: Option<Raw>) -> Converted<Params> {
     };
     match js.type_of(v)? {
         ValueType::napi_undefined | ValueType::napi_null => Ok(Params::default()),
-        ValueType::napi_object if js.is_array(v)? => {
-            let n = js.length(v)?;
-            let cells = (0..n)
-                .map(|i| cell(js, js.element(v, i)?, At::Index(i as usize + 1)))
-                .collect::<Converted<Vec<_>>>()?;
-            Ok(Params::Positional(cells))
-        }
+        ValueType::napi_object if js.is_array(v)? => Ok(Params::Positional(positional(js, v)?)),
         ValueType::napi_object if is_plain(js, v)? => {
             let keys = js.keys(v)?;
             let n = js.length(keys)?;
@@ -82,6 +76,17 @@ pub fn params(js: Js, v: Option<Raw>) -> Converted<Params> {
         )
         .into()),
     }
+}
+
+/// The elements of the JS array `v` as cells, `$1` first, in a vector of the exact size
+/// (a batch makes one per row).
+pub fn positional(js: Js, v: Raw) -> Converted<Vec<Cell>> {
+    let n = js.length(v)?;
+    let mut cells = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        cells.push(cell(js, js.element(v, i)?, At::Index(i as usize + 1))?);
+    }
+    Ok(cells)
 }
 
 /// Whether `v` is a plain object: `{...}` or `Object.create(null)`.
@@ -103,7 +108,7 @@ pub fn cell(js: Js, v: Raw, at: At<'_>) -> Converted<Cell> {
             (n, true) => Cell::Int(n, IntWidth::Wide),
             _ => return Err(at.error("the bigint does not fit in 64 bits").into()),
         },
-        ValueType::napi_string => Cell::Text(js.get_string(v)?.into()),
+        ValueType::napi_string => Cell::Text(js.get_text(v)?),
         ValueType::napi_object => object(js, v, at)?,
         ValueType::napi_undefined => {
             return Err(at

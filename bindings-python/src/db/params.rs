@@ -76,12 +76,19 @@ pub fn params(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, at: At) -> PyResul
 
 /// A list or tuple of values (one row of execute_many or copy_records, or `params`).
 pub fn positional(py: Python<'_>, obj: &Bound<'_, PyAny>, at: At) -> PyResult<Vec<Cell>> {
-    let convert = |i: usize, v: Bound<'_, PyAny>| cell(py, &v, 0).map_err(|r| bad(py, at, i + 1, None, r));
-    if let Ok(list) = obj.cast::<PyList>() {
-        return list.iter().enumerate().map(|(i, v)| convert(i, v)).collect();
-    }
+    // A batch makes one vector per row: each of the exact size, filled in one pass.
+    let convert = |values: &mut dyn ExactSizeIterator<Item = Bound<'_, PyAny>>| {
+        let mut cells = Vec::with_capacity(values.len());
+        for (i, v) in values.enumerate() {
+            cells.push(cell(py, &v, 0).map_err(|r| bad(py, at, i + 1, None, r))?);
+        }
+        Ok(cells)
+    };
     if let Ok(tuple) = obj.cast::<PyTuple>() {
-        return tuple.iter().enumerate().map(|(i, v)| convert(i, v)).collect();
+        return convert(&mut tuple.iter());
+    }
+    if let Ok(list) = obj.cast::<PyList>() {
+        return convert(&mut list.iter());
     }
     let what = match at.row {
         Some(r) => format!("row {r}"),
@@ -102,9 +109,11 @@ pub fn rows(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<Cell>>> 
     let iter = obj.try_iter().map_err(|_| {
         to_pyerr(py, &Error::invalid(format!("expected an iterable of rows, got {}", obj.get_type().name().map(|n| n.to_string()).unwrap_or_default())))
     })?;
-    iter.enumerate()
-        .map(|(r, row)| positional(py, &row?, At { row: Some(r) }))
-        .collect()
+    let mut rows = Vec::with_capacity(obj.len().unwrap_or(0));
+    for (r, row) in iter.enumerate() {
+        rows.push(positional(py, &row?, At { row: Some(r) })?);
+    }
+    Ok(rows)
 }
 
 type Fit = Result<Cell, String>;
@@ -128,11 +137,12 @@ fn cell(py: Python<'_>, v: &Bound<'_, PyAny>, depth: usize) -> Fit {
             Err(_) => Cell::Numeric(v.str().map_err(|e| e.to_string())?.to_string().into()),
         });
     }
-    if let Ok(f) = v.cast::<PyFloat>() {
-        return Ok(Cell::Float(f.value()));
-    }
+    // str before float: its check is a flag test, float's walks the type's bases.
     if let Ok(s) = v.cast::<PyString>() {
         return Ok(Cell::Text(s.to_str().map_err(|e| e.to_string())?.into()));
+    }
+    if let Ok(f) = v.cast::<PyFloat>() {
+        return Ok(Cell::Float(f.value()));
     }
     if let Ok(b) = v.cast::<PyBytes>() {
         return Ok(Cell::Bytes(bytes::Bytes::copy_from_slice(b.as_bytes())));

@@ -127,7 +127,8 @@ fn micros(v: i64, ty: &Type, cell: &Cell) -> Result<i64, String> {
     }
 }
 
-fn encode(cell: &Cell, ty: &Type, out: &mut BytesMut) -> Result<IsNull, String> {
+/// One cell in the binary form of `ty` (the bytes only, no length), or why it does not fit.
+pub(super) fn encode(cell: &Cell, ty: &Type, out: &mut BytesMut) -> Result<IsNull, String> {
     if let Cell::Null = cell {
         return Ok(IsNull::Yes);
     }

@@ -5,6 +5,7 @@
 //! connection for themselves.
 
 mod conn;
+mod copy;
 mod decode;
 mod encode;
 mod error;
@@ -446,7 +447,8 @@ impl Pool {
     }
 
     pub(crate) async fn copy(&self, copy: Copy) -> Result<u64> {
-        self.alone(async |conn| conn.copy(copy).await).await
+        self.alone(async |conn| copy::copy_in(&conn.client, copy).await)
+            .await
     }
 
     pub(crate) async fn begin(&self, opts: TxOptions) -> Result<Tx> {
@@ -560,7 +562,7 @@ impl Tx {
 
     pub(crate) async fn copy(&self, copy: Copy) -> Result<u64> {
         let lease = self.lease()?;
-        let n = lease.conn.copy(copy).await;
+        let n = copy::copy_in(&lease.conn.client, copy).await;
         lease.finish();
         n
     }
