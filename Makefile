@@ -74,6 +74,7 @@ bench: build
 	cargo run --release -q -p fanio-core --example http_rust
 	npm run bench
 	node bench/db_node.mjs
+	cargo run --release -q -p fanio-core --example db_rust
 
 # A smoke run of every benchmark (CI runs nothing longer).
 bench-quick: build
@@ -85,6 +86,7 @@ bench-quick: build
 	node bench/settle_overhead.mjs --quick
 	node bench/crossing.mjs --quick
 	node bench/db_node.mjs --quick
+	cargo run --release -q -p fanio-core --example db_rust -- --quick
 	node bench/http_node.mjs --quick
 
 clean:
