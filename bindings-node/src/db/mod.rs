@@ -5,6 +5,7 @@
 mod cells;
 mod js;
 mod params;
+mod text;
 
 use std::sync::Arc;
 
