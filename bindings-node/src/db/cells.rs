@@ -1,12 +1,13 @@
 //! Database cells become JS values here, by the one table both docs state (index.d.ts):
 //! int8 -> bigint, numeric -> exact string, timestamps -> Date, date -> 'YYYY-MM-DD',
-//! and so on. Rows are handed to a JS builder as one flat array, because V8 makes
-//! objects from a literal far faster than Node-API can set their properties one by one.
+//! and so on. Whole columns cross in bulk (columns.rs); this is the path of one cell
+//! (fetchVal, array elements, columns of rare or mixed kinds) and of the JS functions
+//! the conversion calls.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use fanio_core::db::{Array, Cell, IntWidth, Rows};
+use fanio_core::db::{Array, Cell, IntWidth};
 use napi::sys;
 
 use super::js::{Js, Raw};
@@ -45,7 +46,8 @@ pub fn millis(us: i64) -> f64 {
 /// The JS functions the database module handed over once (`dbInit`): they build rows
 /// and wrap handles in the public classes.
 pub struct Builders {
-    /// `(names) => build(flat, count, asArrays, single)`: makes the builder of a shape.
+    /// `(names) => build(words, bytes, values, count, asArrays, single)`: makes the
+    /// builder of a shape (rows.js).
     pub shape: sys::napi_ref,
     pub database: sys::napi_ref,
     pub transaction: sys::napi_ref,
@@ -80,7 +82,7 @@ pub fn builder(js: Js, pick: impl Fn(&Builders) -> sys::napi_ref) -> napi::Resul
 }
 
 /// The builder function for the columns `names`.
-fn shape_builder(js: Js, names: &Arc<[Arc<str>]>) -> napi::Result<Raw> {
+pub fn shape_builder(js: Js, names: &Arc<[Arc<str>]>) -> napi::Result<Raw> {
     let found = SHAPES.with_borrow(|shapes| {
         shapes
             .iter()
@@ -106,28 +108,6 @@ fn shape_builder(js: Js, names: &Arc<[Arc<str>]>) -> napi::Result<Raw> {
         });
     });
     Ok(build)
-}
-
-/// A result as JS rows: objects by column name, or arrays; `single` gives the first
-/// row alone (fetchOne, fetchOptional).
-pub fn rows(js: Js, rows: &Rows, ints: Ints, as_arrays: bool, single: bool) -> napi::Result<Raw> {
-    let width = rows.columns.len();
-    let flat = js.array(width * rows.rows.len())?;
-    let mut i = 0;
-    for row in &rows.rows {
-        for cell in row {
-            js.set_element(flat, i, cell_to_js(js, cell, ints)?)?;
-            i += 1;
-        }
-    }
-    let build = shape_builder(js, &rows.columns)?;
-    let args = [
-        flat,
-        js.number(rows.rows.len() as f64)?,
-        js.boolean(as_arrays)?,
-        js.boolean(single)?,
-    ];
-    js.call(build, &args)
 }
 
 pub fn cell_to_js(js: Js, cell: &Cell, ints: Ints) -> napi::Result<Raw> {
