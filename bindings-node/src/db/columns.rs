@@ -1,7 +1,7 @@
 //! A result crosses into JS once, not once per cell (issue 4): each column is encoded
 //! by its kind into two scratch arrays, 8-byte words and UTF-8 bytes, and rows.js
-//! decodes whole columns with typed-array reads and builds the rows. A Node-API call
-//! per cell cost more than the query; reads of a typed array in JS cost almost nothing.
+//! reads them into rows with code compiled per column list. A Node-API call per cell
+//! cost more than the query; reads of a typed array in JS cost almost nothing.
 //! Columns of rare or mixed kinds still cross cell by cell (`cells::cell_to_js`).
 
 use std::fmt::Write;
@@ -27,8 +27,8 @@ enum Kind {
     Date = 3,
     /// count + 1 words: the byte offsets of each row's UTF-8 text in the bytes.
     Text = 4,
-    /// 2 words: the byte range of one JSON array of the column's documents, which
-    /// JSON.parse reads at once.
+    /// 2 words: the byte range of one JSON array of the column's documents (`null`
+    /// for a NULL), which JSON.parse reads at once.
     Json = 5,
     /// No words: a JS array made cell by cell.
     Values = 6,
@@ -109,7 +109,8 @@ pub fn rows(js: Js, rows: &Rows, ints: Ints, as_arrays: bool, single: bool) -> n
         } else {
             encode(kind, cells(), ints, &mut words, &mut bytes);
         }
-        let null_at = if has_nulls && kind != Kind::Values {
+        // A JSON or Values column holds its nulls itself.
+        let null_at = if has_nulls && !matches!(kind, Kind::Json | Kind::Values) {
             let at = bytes.len();
             bytes.extend(cells().map(|cell| char::from(u8::from(matches!(cell, Cell::Null)))));
             at as f64
