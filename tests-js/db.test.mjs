@@ -69,6 +69,8 @@ describe('sqlite', () => {
     assert.deepEqual(await column("(1), ('a'), (2.5), (x'01'), (NULL), (9007199254740993)"), [1, 'a', 2.5, Buffer.from([1]), null, 9007199254740993n]);
     assert.deepEqual(await column('(9007199254740993), (NULL), (-9007199254740993)'), [9007199254740993n, null, -9007199254740993n]);
     assert.deepEqual(await column('(1), (9007199254740991)'), [1, 9007199254740991]);
+    // One statement whose column changes type from one result to the next.
+    for (const v of [1, 'a', null, Buffer.from([2]), 2n ** 60n, 3]) assert.deepEqual(await db.fetchOne('SELECT ? AS v', [v]), { v });
   });
 
   test('parameters: positional and named, JS types in, a bad one names its index', async (t) => {
