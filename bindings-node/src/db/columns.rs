@@ -12,8 +12,8 @@ use super::cells::{self, Ints};
 use super::js::{Js, Raw};
 use super::{scratch, text};
 
-/// How a column crosses. The numbers are rows.js's; the words a column takes start at
-/// its `at` (see `rows`).
+/// How a column crosses. The numbers are rows.js's; the words a column takes follow
+/// the header (see `Encoded`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// One f64 word per row: int2, int4, float4, float8, SQLite integers exact as
@@ -54,20 +54,58 @@ fn kind(cell: &Cell, ints: Ints) -> Option<Kind> {
     })
 }
 
-/// The kind all non-null cells share (Values when they differ: SQLite columns may
-/// mix types), and whether any is null.
-fn column_kind<'a>(cells: impl Iterator<Item = &'a Cell>, ints: Ints) -> (Kind, bool) {
-    let (mut common, mut nulls) = (None, false);
-    for cell in cells {
-        match (kind(cell, ints), common) {
-            (None, _) => nulls = true,
-            (Some(k), None) => common = Some(k),
-            (Some(k), Some(c)) if k != c => return (Kind::Values, nulls),
+/// What the first pass learns of a column: the kind its non-null cells share (None
+/// while all were null; Values when they differ: SQLite columns may mix types), and
+/// whether any is null.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    kind: Option<Kind>,
+    nulls: bool,
+}
+
+impl Seen {
+    fn add(&mut self, cell: Option<Kind>) {
+        match (cell, self.kind) {
+            (None, _) => self.nulls = true,
+            (Some(k), None) => self.kind = Some(k),
+            (Some(k), Some(c)) if k != c => self.kind = Some(Kind::Values),
             _ => {}
         }
     }
-    // An all-null column: numbers, each then replaced by null.
-    (common.unwrap_or(Kind::Number), nulls)
+}
+
+/// Where the second pass puts a column's cells.
+enum Sink {
+    /// One word per row from `at`.
+    Words { at: usize },
+    /// The column's own text and, from `at`, each row's offset in it; both move into
+    /// the result's words and bytes once every row is written.
+    Text { at: usize, text: String },
+    /// The column's own JSON array text, its byte range going to `at`.
+    Json { at: usize, text: String },
+    /// A JS array, a cell at a time.
+    Values(Raw),
+}
+
+/// A column of the second pass: its sink, and where its null flags start in the bytes
+/// (JSON and Values columns hold their nulls themselves).
+struct Column {
+    sink: Sink,
+    nulls: Option<usize>,
+}
+
+/// A result as it is written: the words (3 header words per column, then each
+/// column's), the bytes (null flags, then text) and the JS array of Values columns.
+struct Encoded {
+    words: Vec<u64>,
+    bytes: Vec<u8>,
+    values: Option<Raw>,
+}
+
+/// The `width` cells of a row (the core gives every row that many; a short one reads
+/// as nulls rather than as a panic on the JS thread).
+fn cells(row: &[Cell], width: usize) -> impl Iterator<Item = &Cell> {
+    (0..width).map(move |c| row.get(c).unwrap_or(&Cell::Null))
 }
 
 /// Words hold f64 bits (numbers, offsets) or i64 bits (bigints).
@@ -78,53 +116,37 @@ fn word(v: f64) -> u64 {
 /// A result as JS rows: objects by column name, or arrays; `single` gives the first
 /// row alone (fetchOne, fetchOptional).
 ///
-/// The words start with 3 per column: its kind, `at` (its first word) and where its
-/// null flags start in the bytes (-1 when it has no nulls).
+/// The rows are read in two passes (kinds, then cells), each row by row: a result is
+/// a vector per row, and reading it a column at a time cost five times as much.
 pub fn rows(js: Js, rows: &Rows, ints: Ints, as_arrays: bool, single: bool) -> napi::Result<Raw> {
     let (width, count) = (rows.columns.len(), rows.rows.len());
-    // The header, then at most count + 1 words a column (Text's); a text cell seldom
-    // needs more than a few bytes: growth past a first guess is cheap.
-    let mut words = Vec::with_capacity(width * (count + 4));
-    words.resize(3 * width, 0u64);
-    let mut bytes = String::with_capacity(count * 8);
-    let mut values = None;
-    for c in 0..width {
-        let cells = || {
-            rows.rows
-                .iter()
-                .map(|row| row.get(c).unwrap_or(&Cell::Null))
-        };
-        let (kind, has_nulls) = column_kind(cells(), ints);
-        let at = words.len();
-        if kind == Kind::Values {
-            let list = js.array(count)?;
-            for (r, cell) in cells().enumerate() {
-                js.set_element(list, r as u32, cells::cell_to_js(js, cell, ints)?)?;
-            }
-            let all = match values {
-                Some(all) => all,
-                None => *values.insert(js.array(width)?),
-            };
-            js.set_element(all, c as u32, list)?;
-        } else {
-            encode(kind, cells(), ints, &mut words, &mut bytes);
+    let mut seen = vec![Seen::default(); width];
+    for row in &rows.rows {
+        for (s, cell) in seen.iter_mut().zip(cells(row, width)) {
+            s.add(kind(cell, ints));
         }
-        // A JSON or Values column holds its nulls itself.
-        let null_at = if has_nulls && !matches!(kind, Kind::Json | Kind::Values) {
-            let at = bytes.len();
-            bytes.extend(cells().map(|cell| char::from(u8::from(matches!(cell, Cell::Null)))));
-            at as f64
-        } else {
-            -1.0
-        };
-        words[3 * c] = word(kind as u8 as f64);
-        words[3 * c + 1] = word(at as f64);
-        words[3 * c + 2] = word(null_at);
+    }
+    let mut out = Encoded {
+        words: vec![0; 3 * width],
+        bytes: Vec::new(),
+        values: None,
+    };
+    let mut columns = Vec::with_capacity(width);
+    for (c, s) in seen.iter().enumerate() {
+        columns.push(out.column(js, c, *s, width, count)?);
+    }
+    for (r, row) in rows.rows.iter().enumerate() {
+        for (col, cell) in columns.iter_mut().zip(cells(row, width)) {
+            out.cell(js, col, r, cell, ints)?;
+        }
+    }
+    for col in columns {
+        out.join(col.sink, count);
     }
     let args = [
-        scratch::words(js, &words)?,
-        scratch::bytes(js, bytes.as_bytes())?,
-        match values {
+        scratch::words(js, &out.words)?,
+        scratch::bytes(js, &out.bytes)?,
+        match out.values {
             Some(v) => v,
             None => js.undefined()?,
         },
@@ -135,40 +157,111 @@ pub fn rows(js: Js, rows: &Rows, ints: Ints, as_arrays: bool, single: bool) -> n
     js.call(cells::shape_builder(js, &rows.columns)?, &args)
 }
 
-/// Appends a column of `kind` (any but Values) to the words and bytes.
-fn encode<'a>(
-    kind: Kind,
-    cells: impl Iterator<Item = &'a Cell>,
-    ints: Ints,
-    words: &mut Vec<u64>,
-    bytes: &mut String,
-) {
-    match kind {
-        Kind::Text => {
-            for cell in cells {
-                words.push(word(bytes.len() as f64));
-                text::write(bytes, cell);
+impl Encoded {
+    /// Makes room for column `c` and writes its header: its kind, its first word and
+    /// where its null flags start (-1: none).
+    fn column(
+        &mut self,
+        js: Js,
+        c: usize,
+        seen: Seen,
+        width: usize,
+        count: usize,
+    ) -> napi::Result<Column> {
+        // An all-null column: numbers, each then replaced by null.
+        let kind = seen.kind.unwrap_or(Kind::Number);
+        let at = self.words.len();
+        let (sink, words) = match kind {
+            Kind::Text => (
+                Sink::Text {
+                    at,
+                    text: String::new(),
+                },
+                count + 1,
+            ),
+            Kind::Json => (
+                Sink::Json {
+                    at,
+                    text: String::new(),
+                },
+                2,
+            ),
+            Kind::Values => {
+                let all = match self.values {
+                    Some(all) => all,
+                    None => *self.values.insert(js.array(width)?),
+                };
+                let list = js.array(count)?;
+                js.set_element(all, c as u32, list)?;
+                (Sink::Values(list), 0)
             }
-            words.push(word(bytes.len() as f64));
+            _ => (Sink::Words { at }, count),
+        };
+        self.words.resize(at + words, 0);
+        let nulls = (seen.nulls && !matches!(kind, Kind::Json | Kind::Values)).then(|| {
+            self.bytes.resize(self.bytes.len() + count, 0);
+            self.bytes.len() - count
+        });
+        self.words[3 * c] = word(kind as u8 as f64);
+        self.words[3 * c + 1] = word(at as f64);
+        self.words[3 * c + 2] = word(nulls.map_or(-1.0, |n| n as f64));
+        Ok(Column { sink, nulls })
+    }
+
+    /// Writes row `r`'s cell of a column.
+    fn cell(
+        &mut self,
+        js: Js,
+        col: &mut Column,
+        r: usize,
+        cell: &Cell,
+        ints: Ints,
+    ) -> napi::Result<()> {
+        if let (Some(n), Cell::Null) = (col.nulls, cell) {
+            self.bytes[n + r] = 1;
         }
-        Kind::Json => {
-            words.push(word(bytes.len() as f64));
-            bytes.push('[');
-            for (r, cell) in cells.enumerate() {
-                if r > 0 {
-                    bytes.push(',');
-                }
+        match &mut col.sink {
+            Sink::Words { at } => self.words[*at + r] = number_word(cell, ints),
+            // An offset in the column's own text until `join`.
+            Sink::Text { at, text } => {
+                self.words[*at + r] = text.len() as u64;
+                text::write(text, cell);
+            }
+            Sink::Json { text, .. } => {
+                text.push(if r == 0 { '[' } else { ',' });
                 match cell {
                     Cell::Json(v) => {
-                        let _ = write!(bytes, "{v}");
+                        let _ = write!(text, "{v}");
                     }
-                    _ => bytes.push_str("null"),
+                    _ => text.push_str("null"),
                 }
             }
-            bytes.push(']');
-            words.push(word(bytes.len() as f64));
+            Sink::Values(list) => {
+                js.set_element(*list, r as u32, cells::cell_to_js(js, cell, ints)?)?;
+            }
         }
-        _ => words.extend(cells.map(|cell| number_word(cell, ints))),
+        Ok(())
+    }
+
+    /// Moves a column's own text into the bytes, its offsets becoming offsets there.
+    fn join(&mut self, sink: Sink, count: usize) {
+        let base = self.bytes.len();
+        match sink {
+            Sink::Text { at, text } => {
+                for w in &mut self.words[at..at + count] {
+                    *w = word((base + *w as usize) as f64);
+                }
+                self.words[at + count] = word((base + text.len()) as f64);
+                self.bytes.extend_from_slice(text.as_bytes());
+            }
+            Sink::Json { at, mut text } => {
+                text.push_str(if count == 0 { "[]" } else { "]" });
+                self.words[at] = word(base as f64);
+                self.words[at + 1] = word((base + text.len()) as f64);
+                self.bytes.extend_from_slice(text.as_bytes());
+            }
+            Sink::Words { .. } | Sink::Values(_) => {}
+        }
     }
 }
 
