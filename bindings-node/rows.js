@@ -15,8 +15,16 @@ const TEXT = 4;
 const JSON_DOCS = 5;
 const VALUES = 6;
 
+// Taken once, as the addon's own calls were: a program that replaces Date or Buffer
+// methods later does not change what rows are made of.
+const NativeDate = Date;
+const parse = JSON.parse;
+// utf8Slice copies (no string keeps the scratch alive) and skips the argument checks
+// of toString('utf8', start, end), which cost a third more here.
+const { utf8Slice } = Buffer.prototype;
+
 /** A Date cannot be infinite: Postgres's infinities read as it writes them. */
-const date = (ms) => (ms === Infinity ? 'infinity' : ms === -Infinity ? '-infinity' : new Date(ms));
+const date = (ms) => (ms === Infinity ? 'infinity' : ms === -Infinity ? '-infinity' : new NativeDate(ms));
 
 /** A property key of a compiled literal: `__proto__` becomes a computed key, so it is
  * an own property and never the object's prototype. */
@@ -37,9 +45,7 @@ function cell(kind, i) {
     case BIGINT: v = `g[a${i} + r]`; break;
     case BOOL: v = `${at} === 1`; break;
     case DATE: v = `date(${at})`; break;
-    // utf8Slice copies (no string keeps the scratch alive) and skips the argument
-    // checks of toString('utf8', start, end), which cost a third more here.
-    case TEXT: return `(n${i} >= 0 && b[n${i} + r] === 1 ? null : b.utf8Slice(${at}, w[a${i} + r + 1]))`;
+    case TEXT: return `(n${i} >= 0 && b[n${i} + r] === 1 ? null : slice.call(b, ${at}, w[a${i} + r + 1]))`;
     default: return `c${i}[r]`; // JSON_DOCS, VALUES: nulls are in the array already
   }
   return `(n${i} >= 0 && b[n${i} + r] === 1 ? null : ${v})`;
@@ -51,7 +57,7 @@ function compile(names, kinds) {
     const from = `const a${i} = w[${3 * i + 1}], n${i} = w[${3 * i + 2}];`;
     // One JSON.parse of the column's documents as one array: `__proto__` keys become
     // own properties, as JSON.parse makes them.
-    if (kind === JSON_DOCS) return `${from} const c${i} = parse(b.utf8Slice(w[a${i}], w[a${i} + 1]));`;
+    if (kind === JSON_DOCS) return `${from} const c${i} = parse(slice.call(b, w[a${i}], w[a${i} + 1]));`;
     if (kind === VALUES) return `const c${i} = v[${i}];`;
     return from;
   });
@@ -61,31 +67,31 @@ function compile(names, kinds) {
   const object = `{${names.map((n, i) => `${key(n)}: ${cells[i]}`).join(', ')}}`;
   const array = `[${cells.join(', ')}]`;
   // eslint-disable-next-line no-new-func
-  return new Function('date', 'parse', `return function rows(w, b, v, count, asArrays, single) {
+  return new Function('date', 'parse', 'slice', `return function compiled(w, b, v, count, asArrays, single) {
     ${setup.join('\n    ')}
     if (single) { const r = 0; return asArrays ? ${array} : ${object}; }
     const rows = new Array(count);
     if (asArrays) for (let r = 0; r < count; r++) rows[r] = ${array};
     else for (let r = 0; r < count; r++) rows[r] = ${object};
     return rows;
-  };`)(date, JSON.parse);
+  };`)(date, parse, utf8Slice);
 }
 
 /** The row builder of one column list (the addon caches it per statement); later
  * duplicate names win, as in pg. */
 function makeShape(names) {
   const width = names.length;
-  const compiled = new Map();
+  const byKinds = new Map();
   return function build(words, bytes, values, count, asArrays, single) {
     let kinds = '';
     for (let c = 0; c < width; c++) kinds += words[3 * c];
-    let rows = compiled.get(kinds);
-    if (rows === undefined) {
-      if (compiled.size >= KINDS_KEPT) compiled.clear();
-      rows = compile(names, Array.from(kinds, Number));
-      compiled.set(kinds, rows);
+    let make = byKinds.get(kinds);
+    if (make === undefined) {
+      if (byKinds.size >= KINDS_KEPT) byKinds.clear();
+      make = compile(names, Array.from(kinds, Number));
+      byKinds.set(kinds, make);
     }
-    return rows(words, bytes, values, count, asArrays, single);
+    return make(words, bytes, values, count, asArrays, single);
   };
 }
 

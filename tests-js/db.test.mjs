@@ -255,6 +255,19 @@ describe('postgres', { skip: pgSkip }, () => {
     assert.deepEqual(await db.fetchOne('SELECT 7::int8 AS g, $1::text AS t', ['small']), { g: 7n, t: 'small' });
   });
 
+  test('rows hold real Dates while a program replaces Date (as fake timers do)', async (t) => {
+    const db = await open();
+    t.after(() => db.close());
+    const RealDate = Date;
+    globalThis.Date = class FakeDate extends RealDate {};
+    try {
+      const row = await db.fetchOne("SELECT '2024-01-01Z'::timestamptz AS t");
+      assert.equal(Object.getPrototypeOf(row.t), RealDate.prototype);
+    } finally {
+      globalThis.Date = RealDate;
+    }
+  });
+
   test('parameters fit the statement types; one that does not names its index', async (t) => {
     const db = await open();
     t.after(() => db.close());
