@@ -2,9 +2,11 @@
 // Databases for Node: `connect` and the `Database` / `Transaction` classes over the
 // addon's database handle. Every call makes a lazy native op (it runs when awaited or
 // settled, and in a native batch it runs wholly in Rust); this file only checks JS
-// types, names options in camelCase and ms, and builds rows fast from flat arrays.
+// types and names options in camelCase and ms; rows.js builds the rows.
 
 const util = require('node:util');
+
+const { makeShape } = require('./rows.js');
 
 /** Kinds of the addon's `query`. */
 const EXECUTE = 0;
@@ -15,27 +17,6 @@ const FETCH_VAL = 4;
 
 const CONNECT_OPTIONS = ['maxConnections', 'minConnections', 'acquireTimeout', 'statementCacheSize'];
 const ISOLATIONS = ['read_committed', 'repeatable_read', 'serializable'];
-
-/** The row builder of one column list: `new Function` makes an object literal with
- * the column names as keys, which V8 builds far faster than assigning keys in a loop.
- * Later duplicate names win, as in pg. `__proto__` becomes a computed key, so it is an
- * own property and never the object's prototype. */
-function makeShape(names) {
-  const width = names.length;
-  const fields = names
-    .map((name, c) => `${name === '__proto__' ? '["__proto__"]' : JSON.stringify(name)}: f[i + ${c}]`)
-    .join(', ');
-  // eslint-disable-next-line no-new-func
-  const object = new Function('f', 'i', `return {${fields}};`);
-  return function build(flat, count, asArrays, single) {
-    if (single) return asArrays ? flat : object(flat, 0);
-    const rows = new Array(count);
-    for (let r = 0, i = 0; r < count; r++, i += width) {
-      rows[r] = asArrays ? flat.slice(i, i + width) : object(flat, i);
-    }
-    return rows;
-  };
-}
 
 function install(kit) {
   const { native, nativeOp, invalid, toFanio, describe } = kit;

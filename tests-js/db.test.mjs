@@ -62,6 +62,17 @@ describe('sqlite', () => {
     assert.deepEqual(await db.fetchOne('SELECT 1 AS a, 2 AS b', null, { rowMode: 'array' }), [1, 2]);
   });
 
+  test('a column of mixed types comes back cell by cell; integers on both sides of 2^53', async (t) => {
+    const db = await connect('sqlite::memory:');
+    t.after(() => db.close());
+    const column = async (values) => (await db.fetchAll(`SELECT column1 AS v FROM (VALUES ${values})`)).map((r) => r.v);
+    assert.deepEqual(await column("(1), ('a'), (2.5), (x'01'), (NULL), (9007199254740993)"), [1, 'a', 2.5, Buffer.from([1]), null, 9007199254740993n]);
+    assert.deepEqual(await column('(9007199254740993), (NULL), (-9007199254740993)'), [9007199254740993n, null, -9007199254740993n]);
+    assert.deepEqual(await column('(1), (9007199254740991)'), [1, 9007199254740991]);
+    // One statement whose column changes type from one result to the next.
+    for (const v of [1, 'a', null, Buffer.from([2]), 2n ** 60n, 3]) assert.deepEqual(await db.fetchOne('SELECT ? AS v', [v]), { v });
+  });
+
   test('parameters: positional and named, JS types in, a bad one names its index', async (t) => {
     const db = await connect(sqliteUrl());
     assert.deepEqual(
@@ -214,6 +225,47 @@ describe('postgres', { skip: pgSkip }, () => {
       iv: { months: 12, days: 2, microseconds: 3_000_000 }, ip: '10.0.0.1', net: '10.0.0.0/8',
       arr: [[1, 2], [3, 4]], tarr: ['a', null], empty: [], dinf: 'infinity', tzinf: '-infinity', n: null,
     });
+  });
+
+  test('columns cross in bulk: NULLs, infinities, JSON null, odd names, no columns, large results', async (t) => {
+    const db = await open();
+    t.after(() => db.close());
+    const column = async (type, values) => (await db.fetchAll(`SELECT v::${type} AS v FROM (VALUES ${values}) t(v)`)).map((r) => r.v);
+    assert.deepEqual(await column('timestamptz', "('2024-01-01Z'), ('infinity'), (NULL), ('-infinity')"), [
+      new Date('2024-01-01Z'), 'infinity', null, '-infinity',
+    ]);
+    assert.deepEqual(await column('jsonb', `('null'), (NULL), ('{"__proto__": 1}'), ('[1]')`), [null, null, JSON.parse('{"__proto__": 1}'), [1]]);
+    assert.deepEqual(await column('bool', '(true), (NULL), (false)'), [true, null, false]);
+    assert.deepEqual(await column('int8', '(1), (NULL), (-9223372036854775808)'), [1n, null, -9223372036854775808n]);
+    assert.deepEqual(await column('text', "(''), (NULL), ('é😀')"), ['', null, 'é😀']);
+    assert.deepEqual(await column('int4', '(NULL), (NULL)'), [null, null]);
+
+    // Later duplicates win, as in pg; `__proto__` is an own property.
+    const [odd] = await db.fetchAll('SELECT 1 AS a, 2 AS a, 3 AS "__proto__"');
+    assert.deepEqual(odd, JSON.parse('{"a": 2, "__proto__": 3}'));
+    assert.equal(Object.getPrototypeOf(odd), Object.prototype);
+    assert.deepEqual(await db.fetchAll('SELECT FROM generate_series(1, 2)'), [{}, {}]);
+    assert.deepEqual(await db.fetchAll('SELECT FROM generate_series(1, 2)', [], { rowMode: 'array' }), [[], []]);
+
+    // More than the addon keeps between results (4 MiB of words and of text), then a
+    // small result again.
+    const big = await db.fetchAll("SELECT g::int8 AS g, repeat('x', 20) || g AS t FROM generate_series(1, 300000) g", [], { rowMode: 'array' });
+    assert.equal(big.length, 300_000);
+    for (const i of [0, 1, 150_000, 299_999]) assert.deepEqual(big[i], [BigInt(i + 1), `${'x'.repeat(20)}${i + 1}`]);
+    assert.deepEqual(await db.fetchOne('SELECT 7::int8 AS g, $1::text AS t', ['small']), { g: 7n, t: 'small' });
+  });
+
+  test('rows hold real Dates while a program replaces Date (as fake timers do)', async (t) => {
+    const db = await open();
+    t.after(() => db.close());
+    const RealDate = Date;
+    globalThis.Date = class FakeDate extends RealDate {};
+    try {
+      const row = await db.fetchOne("SELECT '2024-01-01Z'::timestamptz AS t");
+      assert.equal(Object.getPrototypeOf(row.t), RealDate.prototype);
+    } finally {
+      globalThis.Date = RealDate;
+    }
   });
 
   test('parameters fit the statement types; one that does not names its index', async (t) => {

@@ -137,7 +137,21 @@ function typeRows(backend, getDb, fill, skipped) {
     test(`${backend} type: ${row.name}`, async (t) => {
       if (skipped(row)) return t.skip(skipped(row));
       const db = getDb();
-      check(await db.fetchVal(fill(row.select)), row.expect, backend, 'literal');
+      const select = fill(row.select);
+      check(await db.fetchVal(select), row.expect, backend, 'literal');
+      // Rows cross a column at a time, not a cell at a time: the same value in a
+      // column of rows, a NULL among them, as objects and as arrays.
+      const column = `SELECT v FROM (${select}) a UNION ALL SELECT NULL UNION ALL SELECT v FROM (${select}) b`;
+      const tags = [row.expect, null, row.expect];
+      const objects = await db.fetchAll(column);
+      assert.equal(objects.length, 3);
+      objects.forEach((r, i) => checkRow(r, ['v'], [tags[i]], backend, `objects row ${i}`));
+      const arrays = await db.fetchAll(column, [], { rowMode: 'array' });
+      assert.equal(arrays.length, 3);
+      arrays.forEach((r, i) => {
+        assert.equal(r.length, 1);
+        check(r[0], tags[i], backend, `arrays row ${i}`);
+      });
       const bound = await db.fetchVal(fill(row.param_sql), [decode(row.expect, backend)]);
       check(bound, row.expect, backend, 'bound');
       assert.equal(await db.fetchVal(fill(row.param_sql), [null]), null, 'NULL');

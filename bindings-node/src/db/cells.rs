@@ -1,13 +1,13 @@
 //! Database cells become JS values here, by the one table both docs state (index.d.ts):
 //! int8 -> bigint, numeric -> exact string, timestamps -> Date, date -> 'YYYY-MM-DD',
-//! and so on. Rows are handed to a JS builder as one flat array, because V8 makes
-//! objects from a literal far faster than Node-API can set their properties one by one.
+//! and so on. Whole columns cross in bulk (columns.rs); this is the path of one cell
+//! (fetchVal, array elements, columns of rare or mixed kinds) and of the JS functions
+//! the conversion calls.
 
 use std::cell::RefCell;
-use std::fmt::Write;
 use std::sync::Arc;
 
-use fanio_core::db::{Array, Cell, IntWidth, Rows};
+use fanio_core::db::{Array, Cell, IntWidth};
 use napi::sys;
 
 use super::js::{Js, Raw};
@@ -25,10 +25,29 @@ pub enum Ints {
 /// The largest integer a JS number holds exactly.
 const MAX_SAFE: i64 = (1 << 53) - 1;
 
+impl Ints {
+    /// Whether an 8-byte integer shows as a number (else a bigint).
+    pub fn is_number(self, v: i64) -> bool {
+        self == Ints::Safe && (-MAX_SAFE..=MAX_SAFE).contains(&v)
+    }
+}
+
+/// A timestamp as a Date's milliseconds: microseconds are floored away (a Date holds
+/// no finer), and Postgres's infinities are ±Infinity (a Date cannot be infinite: JS
+/// gets the strings Postgres writes).
+pub fn millis(us: i64) -> f64 {
+    match us {
+        i64::MAX => f64::INFINITY,
+        i64::MIN => f64::NEG_INFINITY,
+        us => us.div_euclid(1000) as f64,
+    }
+}
+
 /// The JS functions the database module handed over once (`dbInit`): they build rows
 /// and wrap handles in the public classes.
 pub struct Builders {
-    /// `(names) => build(flat, count, asArrays, single)`: makes the builder of a shape.
+    /// `(names) => build(words, bytes, values, count, asArrays, single)`: makes the
+    /// builder of a shape (rows.js).
     pub shape: sys::napi_ref,
     pub database: sys::napi_ref,
     pub transaction: sys::napi_ref,
@@ -63,7 +82,7 @@ pub fn builder(js: Js, pick: impl Fn(&Builders) -> sys::napi_ref) -> napi::Resul
 }
 
 /// The builder function for the columns `names`.
-fn shape_builder(js: Js, names: &Arc<[Arc<str>]>) -> napi::Result<Raw> {
+pub fn shape_builder(js: Js, names: &Arc<[Arc<str>]>) -> napi::Result<Raw> {
     let found = SHAPES.with_borrow(|shapes| {
         shapes
             .iter()
@@ -91,55 +110,24 @@ fn shape_builder(js: Js, names: &Arc<[Arc<str>]>) -> napi::Result<Raw> {
     Ok(build)
 }
 
-/// A result as JS rows: objects by column name, or arrays; `single` gives the first
-/// row alone (fetchOne, fetchOptional).
-pub fn rows(js: Js, rows: &Rows, ints: Ints, as_arrays: bool, single: bool) -> napi::Result<Raw> {
-    let width = rows.columns.len();
-    let flat = js.array(width * rows.rows.len())?;
-    let mut i = 0;
-    for row in &rows.rows {
-        for cell in row {
-            js.set_element(flat, i, cell_to_js(js, cell, ints)?)?;
-            i += 1;
-        }
-    }
-    let build = shape_builder(js, &rows.columns)?;
-    let args = [
-        flat,
-        js.number(rows.rows.len() as f64)?,
-        js.boolean(as_arrays)?,
-        js.boolean(single)?,
-    ];
-    js.call(build, &args)
-}
-
 pub fn cell_to_js(js: Js, cell: &Cell, ints: Ints) -> napi::Result<Raw> {
     match cell {
         Cell::Null => js.null(),
         Cell::Bool(b) => js.boolean(*b),
-        Cell::Int(v, IntWidth::Narrow) => js.number(*v as f64),
-        Cell::Int(v, IntWidth::Wide) => match ints {
-            Ints::Safe if (-MAX_SAFE..=MAX_SAFE).contains(v) => js.number(*v as f64),
-            _ => js.bigint(*v),
-        },
+        Cell::Int(v, IntWidth::Wide) if !ints.is_number(*v) => js.bigint(*v),
+        Cell::Int(v, _) => js.number(*v as f64),
         Cell::Float(v) => js.number(*v),
-        Cell::Numeric(s) | Cell::Text(s) => js.string(s),
         Cell::Bytes(b) => js.buffer(b),
-        Cell::Uuid(u) => js.string(&uuid(u)),
         Cell::Json(v) => {
             // One JSON.parse of the document: V8 builds the objects natively, and keys
             // such as `__proto__` become own properties, as JSON.parse makes them.
             let text = js.string(&v.to_string())?;
             js.call(builder(js, |b| b.parse_json)?, &[text])
         }
-        Cell::Date(days) => js.string(&date(*days)),
-        Cell::Time(us) => js.string(&time(*us)),
-        Cell::Timestamp(us) | Cell::TimestampTz(us) => match *us {
-            // A Date cannot be infinite: the infinities read as Postgres writes them.
-            i64::MAX => js.string("infinity"),
-            i64::MIN => js.string("-infinity"),
-            // Date holds milliseconds: microseconds are floored away.
-            us => js.date(us.div_euclid(1000) as f64),
+        Cell::Timestamp(us) | Cell::TimestampTz(us) => match millis(*us) {
+            ms if ms.is_finite() => js.date(ms),
+            ms if ms > 0.0 => js.string("infinity"),
+            _ => js.string("-infinity"),
         },
         Cell::Interval {
             months,
@@ -156,16 +144,13 @@ pub fn cell_to_js(js: Js, cell: &Cell, ints: Ints) -> napi::Result<Raw> {
             )?;
             Ok(o)
         }
-        Cell::Inet { addr, prefix, cidr } => {
-            let full = if addr.is_ipv4() { 32 } else { 128 };
-            // As Postgres prints them: an inet of a single host has no suffix.
-            if !cidr && *prefix == full {
-                js.string(&addr.to_string())
-            } else {
-                js.string(&format!("{addr}/{prefix}"))
-            }
-        }
         Cell::Array(a) => array(js, a, ints),
+        Cell::Numeric(s) | Cell::Text(s) => js.string(s),
+        Cell::Uuid(_) | Cell::Date(_) | Cell::Time(_) | Cell::Inet { .. } => {
+            let mut text = String::new();
+            super::text::write(&mut text, cell);
+            js.string(&text)
+        }
     }
 }
 
@@ -203,84 +188,4 @@ fn nest<'a>(
         js.set_element(out, i as u32, v)?;
     }
     Ok(out)
-}
-
-fn uuid(u: &[u8; 16]) -> String {
-    let mut s = String::with_capacity(36);
-    for (i, b) in u.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
-        }
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-/// Days since 1970-01-01 as Postgres prints a date (ISO, `BC` before year 1).
-pub fn date(days: i32) -> String {
-    match days {
-        i32::MAX => return "infinity".into(),
-        i32::MIN => return "-infinity".into(),
-        _ => {}
-    }
-    let (y, m, d) = civil(days as i64);
-    if y >= 1 {
-        format!("{y:04}-{m:02}-{d:02}")
-    } else {
-        format!("{:04}-{m:02}-{d:02} BC", 1 - y)
-    }
-}
-
-/// The proleptic Gregorian (year, month, day) of a day count from 1970-01-01
-/// (H. Hinnant's days-to-civil algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// Microseconds since midnight as Postgres prints a time: `HH:MM:SS[.ffffff]`, the
-/// fraction without trailing zeros.
-pub fn time(us: i64) -> String {
-    let (secs, frac) = (us.div_euclid(1_000_000), us.rem_euclid(1_000_000));
-    let mut s = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
-    if frac > 0 {
-        let digits = format!("{frac:06}");
-        s.push('.');
-        s.push_str(digits.trim_end_matches('0'));
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{date, time, uuid};
-
-    #[test]
-    fn dates_and_times_print_as_postgres_does() {
-        assert_eq!(date(0), "1970-01-01");
-        assert_eq!(date(-1), "1969-12-31");
-        assert_eq!(date(19_782), "2024-02-29");
-        assert_eq!(date(-719_162), "0001-01-01");
-        assert_eq!(date(-719_163), "0001-12-31 BC");
-        assert_eq!(date(i32::MAX), "infinity");
-        assert_eq!(date(i32::MIN), "-infinity");
-        assert_eq!(time(0), "00:00:00");
-        assert_eq!(time(45_296_500_000), "12:34:56.5");
-        assert_eq!(time(86_400_000_000), "24:00:00");
-        assert_eq!(time(1), "00:00:00.000001");
-        assert_eq!(
-            uuid(&[
-                0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0, 1, 2, 3, 4, 5, 6, 7
-            ]),
-            "12345678-9abc-def0-0001-020304050607"
-        );
-    }
 }

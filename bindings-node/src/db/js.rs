@@ -1,6 +1,7 @@
 //! Thin, checked wrappers over the raw Node-API calls that database conversion makes
-//! per cell. A row batch makes hundreds of thousands of these calls, so they skip the
-//! generic wrappers of napi-rs and go straight to `napi_*` with one status check each.
+//! per cell (parameters, rare column kinds) or per result (the scratch memory of the
+//! bulk path). They skip the generic wrappers of napi-rs and go straight to `napi_*`
+//! with one status check each.
 
 use std::ptr;
 use std::sync::Arc;
@@ -79,6 +80,30 @@ impl Js {
             bytes.len(),
             bytes.as_ptr().cast(),
             &mut data
+        )
+    }
+
+    /// A Buffer of `len` bytes (its contents are to be written by the caller).
+    pub fn new_buffer(self, len: usize) -> napi::Result<Raw> {
+        let mut data = ptr::null_mut();
+        make!(self, napi_create_buffer, len, &mut data)
+    }
+
+    fn array_buffer(self, len: usize) -> napi::Result<Raw> {
+        let mut data = ptr::null_mut();
+        make!(self, napi_create_arraybuffer, len, &mut data)
+    }
+
+    /// A zero-filled Float64Array of `len` elements on a fresh ArrayBuffer.
+    pub fn float64_array(self, len: usize) -> napi::Result<Raw> {
+        let buffer = self.array_buffer(len * 8)?;
+        make!(
+            self,
+            napi_create_typedarray,
+            sys::TypedarrayType::float64_array,
+            len,
+            buffer,
+            0
         )
     }
 
@@ -223,13 +248,8 @@ impl Js {
         utf8(&buf[..written]).map(f)
     }
 
-    /// A copy of the bytes of a Uint8Array (a Buffer is one), or None for anything else.
-    pub fn get_bytes(self, v: Raw) -> napi::Result<Option<Vec<u8>>> {
-        let mut is = false;
-        ok(unsafe { sys::napi_is_typedarray(self.0, v, &mut is) })?;
-        if !is {
-            return Ok(None);
-        }
+    /// The element type, element count and data of a typed array.
+    pub fn typed_array(self, v: Raw) -> napi::Result<(sys::napi_typedarray_type, usize, *mut u8)> {
         let (mut kind, mut len, mut data) = (0, 0, ptr::null_mut());
         let mut buffer = ptr::null_mut();
         let mut offset = 0;
@@ -244,6 +264,17 @@ impl Js {
                 &mut offset,
             )
         })?;
+        Ok((kind, len, data.cast()))
+    }
+
+    /// A copy of the bytes of a Uint8Array (a Buffer is one), or None for anything else.
+    pub fn get_bytes(self, v: Raw) -> napi::Result<Option<Vec<u8>>> {
+        let mut is = false;
+        ok(unsafe { sys::napi_is_typedarray(self.0, v, &mut is) })?;
+        if !is {
+            return Ok(None);
+        }
+        let (kind, len, data) = self.typed_array(v)?;
         if kind != sys::TypedarrayType::uint8_array {
             return Ok(None);
         }
@@ -252,7 +283,7 @@ impl Js {
         }
         // SAFETY: Node-API gave the array's live data and length; it is copied at once.
         Ok(Some(
-            unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }.to_vec(),
+            unsafe { std::slice::from_raw_parts(data, len) }.to_vec(),
         ))
     }
 

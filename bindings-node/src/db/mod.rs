@@ -3,8 +3,11 @@
 //! every rule (pooling, timeouts, cancellation, what fits a column) is the core's.
 
 mod cells;
+mod columns;
 mod js;
 mod params;
+mod scratch;
+mod text;
 
 use std::sync::Arc;
 
@@ -144,8 +147,8 @@ pub fn value_to_js<'env>(env: &'env Env, value: &Value) -> napi::Result<Option<U
 fn convert(js: Js, env: &Env, s: &Shaped) -> napi::Result<Option<Raw>> {
     let (ints, arrays) = (s.ints, s.as_arrays);
     Ok(Some(match &s.value {
-        Value::Rows(rows) => cells::rows(js, rows, ints, arrays, false)?,
-        Value::Row(rows) => cells::rows(js, rows, ints, arrays, true)?,
+        Value::Rows(rows) => columns::rows(js, rows, ints, arrays, false)?,
+        Value::Row(rows) => columns::rows(js, rows, ints, arrays, true)?,
         Value::Cell(cell) => cells::cell_to_js(js, cell, ints)?,
         Value::Int(n) => js.number(*n as f64)?,
         Value::Null => js.null()?,
