@@ -221,7 +221,7 @@ sc("execute_many sums rows affected", BOTH, [
 sc("execute_many is one transaction: a failing row rolls back all", BOTH, [
     step("execute_many", "INSERT INTO $t (id, name) VALUES ($1, $2)",
          params_seq=[[n(1), t("a")], [n(2), t("b")], [n(3), t("a")]],
-         expect_error={"code": "E_DB", "integrity": True}),
+         expect_error={"code": "E_DB", "integrity": True, "fields": {"row": 2}}),
     step("fetch_val", "SELECT count(*) FROM $t", expect=n(0)),
 ], setup=[ITEMS])
 sc("copy_records loads rows and counts them", BOTH, [

@@ -121,15 +121,11 @@ impl Conn {
         let mut stmt = self.conn.prepare_cached(sql).map_err(convert::error)?;
         let columns = columns(&mut self.columns, sql, &stmt);
         let mut total = 0;
-        for params in sets {
-            total += execute(
-                &self.conn,
-                &mut stmt,
-                params,
-                Fetch::Execute,
-                columns.clone(),
-            )?
-            .affected;
+        for (row, params) in sets.iter().enumerate() {
+            // The failing row is named, as on Postgres (0-based).
+            total += execute(&self.conn, &mut stmt, params, Fetch::Execute, columns.clone())
+                .map_err(|e| e.with("row", row as i64))?
+                .affected;
         }
         Ok(total)
     }
