@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use fanio_core::db::Cell;
+use fanio_core::db::{Cell, civil};
 
 /// Appends the string form of `cell`; nothing for a cell that is not a string in JS.
 pub fn write(out: &mut String, cell: &Cell) {
@@ -47,21 +47,6 @@ fn date(out: &mut String, days: i32) {
     } else {
         write!(out, "{:04}-{m:02}-{d:02} BC", 1 - y)
     };
-}
-
-/// The proleptic Gregorian (year, month, day) of a day count from 1970-01-01
-/// (H. Hinnant's days-to-civil algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Microseconds since midnight as Postgres prints a time: `HH:MM:SS[.ffffff]`, the

@@ -2,7 +2,7 @@
 //! timedelta, ipaddress, nested lists), so code moving from asyncpg compares equal.
 //! A value Python cannot hold (a date after 9999) is E_DECODE naming the value.
 
-use fanio_core::db::{Array, Cell};
+use fanio_core::db::{Array, Cell, civil};
 use fanio_core::{Code, Error};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
@@ -112,21 +112,6 @@ fn datetime(py: Python<'_>, micros: i64, utc: bool) -> PyResult<Py<PyAny>> {
 fn clock(us: i64) -> (i64, i64, i64, i64) {
     let s = us / 1_000_000;
     (s / 3600, s / 60 % 60, s % 60, us % 1_000_000)
-}
-
-/// (year, month, day) of a day count from 1970-01-01 in the proleptic Gregorian
-/// calendar (Howard Hinnant's civil_from_days).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Nested lists, one level per dimension (lower bounds are dropped, as asyncpg does).

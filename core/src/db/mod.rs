@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-pub use cell::{Array, Cell, Columns, IntWidth, Params, Rows};
+pub use cell::{Array, Cell, Columns, IntWidth, Params, Rows, civil};
 pub use config::Config;
 use shape::Fetch;
 
