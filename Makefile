@@ -75,6 +75,7 @@ bench: build
 	npm run bench
 	node bench/db_node.mjs
 	cargo run --release -q -p fanio-core --example db_rust
+	cargo run --release -q -p fanio-core --example sqlite_rust
 
 # A smoke run of every benchmark (CI runs nothing longer).
 bench-quick: build
@@ -87,6 +88,7 @@ bench-quick: build
 	node bench/crossing.mjs --quick
 	node bench/db_node.mjs --quick
 	cargo run --release -q -p fanio-core --example db_rust -- --quick
+	cargo run --release -q -p fanio-core --example sqlite_rust -- --quick
 	node bench/http_node.mjs --quick
 
 clean:
