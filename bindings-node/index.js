@@ -170,7 +170,7 @@ function flushStarts() {
   const { messages, natives } = stage;
   stage.messages = [];
   stage.natives = [];
-  native.startOps(n, stage.slots, stage.kinds, stage.delays, messages, natives);
+  native.startOps(n, stage.slots, stage.kinds, stage.delays, messages, Uint32Array.from(natives));
 }
 
 // ---------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ function flushStarts() {
 
 const SLEEP = 0;
 const FAIL = 1;
-/** An op the addon made (a request, a query): `_value` holds its NativeOp handle. */
+/** An op the addon made (a request, a query): `_value` holds its handle (a number). */
 const NATIVE = 2;
 const FRESH = 0;
 const RUNNING = 1;
@@ -667,14 +667,16 @@ function settleNative(list, o, onProgress, signal) {
   const kinds = new Uint8Array(n);
   const delays = new Float64Array(n);
   const messages = [];
-  const natives = [];
+  const handles = new Uint32Array(n);
+  let h = 0;
   for (let i = 0; i < n; i++) {
     const op = list[i];
     kinds[i] = op._kind;
     delays[i] = op._ms;
     if (op._kind === FAIL) messages.push(op._value);
-    else if (op._kind === NATIVE) natives.push(op._value);
+    else if (op._kind === NATIVE) handles[h++] = op._value;
   }
+  const natives = handles.subarray(0, h);
   const id = nextBatchId;
   nextBatchId = nextBatchId >= 0x7fffffff ? 1 : nextBatchId + 1;
   try {
@@ -984,11 +986,25 @@ async function* asSettled(tasks, options) {
   }
 }
 
-/** An op of kind NATIVE around a `NativeOp` the addon made (a request, a query).
- * Aborting `signal` cancels it in the core wherever it runs (alone or in a batch): a
- * fresh op never starts, a running one has its Rust future (and socket) dropped. */
+/** Handles of collected native ops, released in one call per burst of collections. */
+let released = [];
+function releaseHandles() {
+  const handles = Uint32Array.from(released);
+  released = [];
+  native.releaseNative(handles);
+}
+const nativeOps = new FinalizationRegistry((handle) => {
+  if (released.length === 0) queueMicrotask(releaseHandles);
+  released.push(handle);
+});
+
+/** An op of kind NATIVE around the handle of an op the addon made (a request, a
+ * query); the addon keeps that op until this one is garbage. Aborting `signal` cancels
+ * it in the core wherever it runs (alone or in a batch): a fresh op never starts, a
+ * running one has its Rust future (and socket) dropped. */
 function nativeOp(handle, signal) {
   const op = new Op(NATIVE, 0, handle);
+  nativeOps.register(op, handle);
   if (signal == null) return op;
   if (!(signal instanceof AbortSignal)) throw invalid(`signal must be an AbortSignal, got ${describe(signal)}`);
   const onAbort = () => {
@@ -1006,7 +1022,7 @@ function nativeOp(handle, signal) {
   return op;
 }
 
-/** What the domain modules (HTTP, databases) build on: they make NativeOps through the
+/** What the domain modules (HTTP, databases) build on: they make native ops through the
  * addon, wrap them with `nativeOp`, and convert errors the same way as the engine. */
 const kit = { native, nativeOp, invalid, toFanio, describe, settle, asSettled, FanioError };
 

@@ -15,20 +15,20 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  */
 export declare class DbHandle {
   /** One statement: `kind` says what comes back (count, rows, row, row or null, cell). */
-  query(kind: number, sql: string, params: unknown | undefined | null, asArrays: boolean): NativeOp
+  query(kind: number, sql: string, params: unknown | undefined | null, asArrays: boolean): number
   /** One statement per parameter set (an array of arrays or of objects), atomically. */
-  executeMany(sql: string, list: unknown): NativeOp
+  executeMany(sql: string, list: unknown): number
   /** Loads `records` (arrays in `columns` order, or objects read by column name). */
-  copyRecords(table: string, records: unknown, columns: Array<string>): NativeOp
+  copyRecords(table: string, records: unknown, columns: Array<string>): number
   /**
    * Starts a transaction (a pool only); `isolation` is `read_committed`,
    * `repeatable_read`, `serializable` or null for the server's default.
    */
-  begin(isolation: string | undefined | null, readOnly: boolean): NativeOp
+  begin(isolation: string | undefined | null, readOnly: boolean): number
   /** Commits (true) or rolls back (false) a transaction. */
-  end(commit: boolean): NativeOp
+  end(commit: boolean): number
   /** Closes the pool: calls in flight end with E_CANCELLED, later ones with E_CLOSED. */
-  close(): NativeOp
+  close(): number
   isClosed(): boolean
   /** `Database(url with the password hidden)` / `Transaction(...)`. */
   label(): string
@@ -40,7 +40,7 @@ export declare class HttpClient {
    * The lazy op of one request; bad input and a closed client throw here, before any
    * I/O. `stream`: resolve at the head and leave the body to `Response.nextChunk`.
    */
-  request(method: string, url: string, config: RequestConfig | undefined | null, stream: boolean): NativeOp
+  request(method: string, url: string, config: RequestConfig | undefined | null, stream: boolean): number
   /**
    * Closes the client: later requests throw E_CLOSED, requests in flight end with
    * E_CANCELLED, idle connections close once those are gone.
@@ -48,9 +48,6 @@ export declare class HttpClient {
   close(): void
   get closed(): boolean
 }
-
-/** Made only by the addon's own functions; JS never constructs one. */
-export declare class NativeOp {}
 
 export declare class Response {
   get status(): number
@@ -75,7 +72,7 @@ export declare class Response {
   /** Throws E_HTTP_STATUS (with `status`, `url`) for a 4xx or 5xx response. */
   _checkStatus(): void
   /** The op that reads the next piece of a streamed body: a Buffer, or null at the end. */
-  _nextChunk(): NativeOp
+  _nextChunk(): number
   /** Stops reading a streamed body and lets its connection go. */
   _release(): void
 }
@@ -101,7 +98,7 @@ export interface BatchOptions {
 export declare function benchPingPong(rounds: number): number
 
 /** Cancels the op in the core (its abort signal fired); see `Op::cancel`. */
-export declare function cancelNative(handle: NativeOp): void
+export declare function cancelNative(handle: number): void
 
 /**
  * Drops a running single op (a host batch cut it off). Its slot comes back through
@@ -161,7 +158,7 @@ export interface ConnectOptions {
 }
 
 /** Opens a database; a bad URL or option throws E_INVALID_ARGUMENT now, before any I/O. */
-export declare function dbConnect(url: string, options: ConnectOptions): NativeOp
+export declare function dbConnect(url: string, options: ConnectOptions): number
 
 /**
  * Hands the addon the JS functions it calls while converting: the row-builder maker,
@@ -202,6 +199,12 @@ export interface OpStats {
   /** The most alive at once since the last `resetOpStats`. */
   peak: number
 }
+
+/**
+ * Forgets the ops of `handles`, whose JS ops were collected (an op running in a batch
+ * keeps running: the batch has its own reference).
+ */
+export declare function releaseNative(handles: Uint32Array): void
 
 /**
  * One request's options as `http.js` passes them (pairs flattened, a string body
@@ -266,13 +269,13 @@ export declare function scheduleStop(id: number, status: number): void
  * and the native ops, each in order). Bad options throw E_INVALID_ARGUMENT before anything starts. The end
  * arrives as a BATCH_DONE record (value 0: finished, 1: aborted).
  */
-export declare function settleNative(id: number, kinds: Uint8Array, delays: Float64Array, messages: Array<string>, natives: Array<NativeOp>, options: BatchOptions, reportProgress: boolean): void
+export declare function settleNative(id: number, kinds: Uint8Array, delays: Float64Array, messages: Array<string>, natives: Uint32Array, options: BatchOptions, reportProgress: boolean): void
 
 /**
  * Starts `n` single ops (awaited alone or as thenables in a host batch), packed by
  * JS: one call and one hop onto the runtime per burst of starts, not per op.
  */
-export declare function startOps(n: number, slots: Int32Array, kinds: Uint8Array, delays: Float64Array, messages: Array<string>, natives: Array<NativeOp>): void
+export declare function startOps(n: number, slots: Int32Array, kinds: Uint8Array, delays: Float64Array, messages: Array<string>, natives: Uint32Array): void
 
 /**
  * Takes the outcomes of finished batch `id`: writes each status into `statuses` and

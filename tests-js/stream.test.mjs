@@ -143,9 +143,19 @@ test('onProgress ends with (total, total)', async () => {
 
 test('memory stays bounded: 1,000,000 native sleep(0) ops at limit 256 under 150 MB peak RSS', () => {
   const script = fileURLToPath(new URL('./stream_memory.mjs', import.meta.url));
-  const r = spawnSync(process.execPath, [script, '1000000', '256'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [script, 'stream', '1000000', '256'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const { count, maxRssMb } = JSON.parse(r.stdout);
   assert.equal(count, 1_000_000);
+  assert.ok(maxRssMb < 150, `peak RSS ${maxRssMb} MB`);
+});
+
+test('native ops dropped unrun are freed: 1,000,000 queries made and dropped under 150 MB peak RSS', () => {
+  // Each held query costs the addon about 500 bytes: kept forever, they would pass 500 MB.
+  const script = fileURLToPath(new URL('./stream_memory.mjs', import.meta.url));
+  const r = spawnSync(process.execPath, ['--expose-gc', script, 'unrun', '1000000'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { count, maxRssMb } = JSON.parse(r.stdout);
+  assert.equal(count, 1000, 'every op made after the releases settles with its own value');
   assert.ok(maxRssMb < 150, `peak RSS ${maxRssMb} MB`);
 });

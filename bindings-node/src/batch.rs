@@ -8,13 +8,12 @@ use std::collections::HashMap;
 use fanio_core::settle;
 use futures::future::{AbortHandle, Abortable};
 use napi::Env;
-use napi::bindgen_prelude::{Array, ClassInstance, Uint8ArraySlice};
+use napi::bindgen_prelude::{Array, Uint8ArraySlice};
 use napi_derive::napi;
 
 use crate::convert::{reason_to_js, value_to_js};
 use crate::error::status;
 use crate::hub::{self, BATCH_DONE, NATIVE, PROGRESS, Payloads, Record};
-use crate::native_op::NativeOp;
 use crate::options::{BatchOptions, parse};
 
 thread_local! {
@@ -32,14 +31,14 @@ pub fn settle_native(
     kinds: &[u8],
     delays: &[f64],
     messages: Vec<String>,
-    natives: Vec<ClassInstance<NativeOp>>,
+    natives: &[u32],
     options: BatchOptions,
     report_progress: bool,
 ) -> napi::Result<()> {
     let opts = parse(&env, &options, "limit")?;
     let mut payloads = Payloads {
         messages: messages.into_iter(),
-        natives: natives.into_iter(),
+        natives: natives.iter(),
     };
     let ops: Vec<_> = kinds
         .iter()

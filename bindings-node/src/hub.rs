@@ -13,17 +13,18 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use fanio_core::{Code, Error, Op, Outcome, Value, op};
 use futures::future::{AbortHandle, Abortable, BoxFuture};
-use napi::bindgen_prelude::{Array, ClassInstance, Function, Int32ArraySlice};
+use napi::bindgen_prelude::{Array, Function, Int32ArraySlice};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status, sys};
 use napi_derive::napi;
 
 use crate::convert::{reason_to_js, value_to_js};
 use crate::error::status;
-use crate::native_op::NativeOp;
+use crate::native_op;
 
 /// Record kinds, as JS reads them.
 pub const OP_DONE: i32 = 0;
@@ -31,7 +32,7 @@ pub const PROGRESS: i32 = 1;
 pub const BATCH_DONE: i32 = 2;
 
 /// Op kinds, as JS packs them: a `sleep` op (0), a `fail` op, and an op the addon
-/// made (an HTTP request, a query), which JS holds as a `NativeOp`.
+/// made (an HTTP request, a query), which JS holds by its `native_op` handle.
 pub const FAIL: u8 = 1;
 pub const NATIVE: u8 = 2;
 
@@ -152,15 +153,15 @@ pub fn init_hub(on_wake: Function<(), ()>) -> napi::Result<()> {
 /// The payloads of packed ops: the messages of fail ops and the native ops, in order.
 pub struct Payloads<'a> {
     pub messages: std::vec::IntoIter<String>,
-    pub natives: std::vec::IntoIter<ClassInstance<'a, NativeOp>>,
+    pub natives: std::slice::Iter<'a, u32>,
 }
 
 /// Makes the core op a JS op describes (kind, delay in ms, its payload).
 pub fn make_op(kind: u8, ms: f64, payloads: &mut Payloads<'_>) -> Op {
     if kind == NATIVE {
-        if let Some(native) = payloads.natives.next() {
-            return native.op.clone();
-        }
+        // JS passes only handles of ops it still holds, so every one is here.
+        let op = payloads.natives.next().copied().and_then(native_op::held);
+        return op.unwrap_or_else(|| op::fail(Duration::ZERO, "fanio: a native op was released".into()));
     }
     // The JS side checked `ms` when the op was made; the core clamps "forever".
     let delay = fanio_core::schedule::seconds(Some(ms / 1000.0), "ms").ok().flatten().unwrap_or_default();
@@ -216,13 +217,13 @@ pub fn start_ops(
     kinds: &[u8],
     delays: &[f64],
     messages: Vec<String>,
-    natives: Vec<ClassInstance<NativeOp>>,
+    natives: &[u32],
 ) {
     let n = n as usize;
     let hub = current();
     let mut payloads = Payloads {
         messages: messages.into_iter(),
-        natives: natives.into_iter(),
+        natives: natives.iter(),
     };
     let mut tasks = Vec::with_capacity(n);
     ABORTS.with_borrow_mut(|aborts| {

@@ -1,6 +1,6 @@
 //! fanio-node: the Node face of fanio-core. It converts and carries out, nothing more.
 //! Ops are plain JS objects the addon reads once per batch (a napi class instance per op
-//! would cost more than a whole p-map run); outcomes come back in bulk through one
+//! would cost more than a whole p-map run; native ops are handles into a table); outcomes come back in bulk through one
 //! completion hub; host tasks are driven on the JS thread by the core's `Scheduler`.
 
 // Under `cfg(test)` napi-derive registers nothing, so every export looks unused.
@@ -16,6 +16,7 @@ mod hub;
 mod native_op;
 mod options;
 mod schedule;
+mod table;
 
 use fanio_core::{Code, op, schedule as core_schedule};
 use napi_derive::napi;

@@ -14,6 +14,7 @@ use napi::bindgen_prelude::Int32ArraySlice;
 
 use crate::error::{code_status, status_code};
 use crate::options::{BatchOptions, parse};
+use crate::table::Table;
 
 /// Layout of the shared `io` array (JS mirrors these numbers).
 const COUNT: usize = 0;
@@ -42,11 +43,11 @@ thread_local! {
     /// Schedulers of the batches JS drives, by id. A table and free functions rather
     /// than a napi class: a class method call costs more than twice a function call,
     /// and `scheduleStep` runs once per task.
-    static TABLE: RefCell<Vec<Option<Schedule>>> = const { RefCell::new(Vec::new()) };
+    static TABLE: RefCell<Table<Schedule>> = const { RefCell::new(Table::new()) };
 }
 
 fn with<T>(id: u32, f: impl FnOnce(&mut Schedule) -> T) -> Option<T> {
-    TABLE.with_borrow_mut(|t| t.get_mut(id as usize).and_then(Option::as_mut).map(f))
+    TABLE.with_borrow_mut(|t| t.get_mut(id).map(f))
 }
 
 /// A scheduler for `known` tasks, more to come unless `source_done`; `stream` bounds
@@ -71,27 +72,12 @@ pub fn schedule_new(
         sent: 0,
         progress,
     };
-    Ok(
-        TABLE.with_borrow_mut(|t| match t.iter().position(Option::is_none) {
-            Some(i) => {
-                t[i] = Some(s);
-                i as u32
-            }
-            None => {
-                t.push(Some(s));
-                (t.len() - 1) as u32
-            }
-        }),
-    )
+    Ok(TABLE.with_borrow_mut(|t| t.insert(s)))
 }
 
 #[napi]
 pub fn schedule_free(id: u32) {
-    TABLE.with_borrow_mut(|t| {
-        if let Some(slot) = t.get_mut(id as usize) {
-            *slot = None;
-        }
-    });
+    TABLE.with_borrow_mut(|t| t.remove(id));
 }
 
 /// How many tasks a streamed source should keep handed over and not yet settled.

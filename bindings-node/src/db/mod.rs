@@ -1,6 +1,7 @@
 //! The Node face of the core's databases: `dbConnect` and one handle class for a pool
-//! or a transaction, whose calls make `NativeOp`s. Arguments are converted once here;
-//! every rule (pooling, timeouts, cancellation, what fits a column) is the core's.
+//! or a transaction, whose calls make native ops (handles into `native_op`). Arguments
+//! are converted once here; every rule (pooling, timeouts, cancellation, what fits a
+//! column) is the core's.
 
 mod cells;
 mod columns;
@@ -21,7 +22,7 @@ use self::cells::{BUILDERS, Builders, Ints};
 use self::js::{Js, Raw};
 use self::params::{At, Converted, Fail};
 use crate::error::ThrowJs;
-use crate::native_op::NativeOp;
+use crate::native_op::hold;
 
 /// Hands the addon the JS functions it calls while converting: the row-builder maker,
 /// the wrappers of database and transaction handles, JSON.parse and JSON.stringify.
@@ -85,7 +86,7 @@ fn pool_options(o: &ConnectOptions) -> fanio_core::Result<PoolOptions> {
 
 /// Opens a database; a bad URL or option throws E_INVALID_ARGUMENT now, before any I/O.
 #[napi]
-pub fn db_connect(env: Env, url: String, options: ConnectOptions) -> napi::Result<NativeOp> {
+pub fn db_connect(env: Env, url: String, options: ConnectOptions) -> napi::Result<u32> {
     let config = pool_options(&options)
         .and_then(|opts| db::Config::parse(&url, opts))
         .map_err(|e| e.throw(&env))?;
@@ -94,7 +95,7 @@ pub fn db_connect(env: Env, url: String, options: ConnectOptions) -> napi::Resul
     } else {
         Ints::Big
     };
-    Ok(NativeOp::new(shaped(config.connect(), ints, false)))
+    Ok(hold(shaped(config.connect(), ints, false)))
 }
 
 /// A core value with what its conversion needs to know besides the value itself: how
@@ -211,8 +212,9 @@ fn thrown<T>(env: &Env, r: Converted<T>) -> napi::Result<T> {
 
 #[napi]
 impl DbHandle {
-    fn op(&self, op: Op, as_arrays: bool) -> NativeOp {
-        NativeOp::new(shaped(op, self.ints, as_arrays))
+    /// Holds `op` for JS, its value shaped for this handle; returns the op's handle.
+    fn op(&self, op: Op, as_arrays: bool) -> u32 {
+        hold(shaped(op, self.ints, as_arrays))
     }
 
     /// One statement: `kind` says what comes back (count, rows, row, row or null, cell).
@@ -224,7 +226,7 @@ impl DbHandle {
         sql: String,
         params: Option<Unknown>,
         as_arrays: bool,
-    ) -> napi::Result<NativeOp> {
+    ) -> napi::Result<u32> {
         let js = Js::new(&env);
         let p = thrown(&env, params::params(js, params.map(|u| u.raw())))?;
         let r = &self.runner;
@@ -241,7 +243,7 @@ impl DbHandle {
 
     /// One statement per parameter set (an array of arrays or of objects), atomically.
     #[napi]
-    pub fn execute_many(&self, env: Env, sql: String, list: Unknown) -> napi::Result<NativeOp> {
+    pub fn execute_many(&self, env: Env, sql: String, list: Unknown) -> napi::Result<u32> {
         let js = Js::new(&env);
         let sets = thrown(
             &env,
@@ -258,7 +260,7 @@ impl DbHandle {
         table: String,
         records: Unknown,
         columns: Vec<String>,
-    ) -> napi::Result<NativeOp> {
+    ) -> napi::Result<u32> {
         let js = Js::new(&env);
         let keys = columns
             .iter()
@@ -282,7 +284,7 @@ impl DbHandle {
         env: Env,
         isolation: Option<String>,
         read_only: bool,
-    ) -> napi::Result<NativeOp> {
+    ) -> napi::Result<u32> {
         let Runner::Db(db) = &self.runner else {
             return Err(Error::invalid("a transaction cannot begin another").throw(&env));
         };
@@ -309,7 +311,7 @@ impl DbHandle {
 
     /// Commits (true) or rolls back (false) a transaction.
     #[napi]
-    pub fn end(&self, env: Env, commit: bool) -> napi::Result<NativeOp> {
+    pub fn end(&self, env: Env, commit: bool) -> napi::Result<u32> {
         let Runner::Tx(tx) = &self.runner else {
             return Err(Error::invalid("only a transaction can commit or roll back").throw(&env));
         };
@@ -318,7 +320,7 @@ impl DbHandle {
 
     /// Closes the pool: calls in flight end with E_CANCELLED, later ones with E_CLOSED.
     #[napi]
-    pub fn close(&self, env: Env) -> napi::Result<NativeOp> {
+    pub fn close(&self, env: Env) -> napi::Result<u32> {
         let Runner::Db(db) = &self.runner else {
             return Err(Error::invalid("close a transaction with commit or rollback").throw(&env));
         };

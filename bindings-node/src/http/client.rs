@@ -1,6 +1,6 @@
 //! `HttpClient`: the core's `Client` behind a napi class. JS builds one from a checked,
 //! flattened options object and makes every request through `request`, which returns a
-//! `NativeOp` (lazy: nothing is sent until JS awaits or settles it).
+//! native op handle (lazy: nothing is sent until JS awaits or settles it).
 
 use bytes::Bytes;
 use fanio_core::http::{Body, Client, ClientOptions, Http2Mode, RequestSpec, RetryPolicy};
@@ -11,7 +11,7 @@ use napi_derive::napi;
 
 use super::{count, ms, pairs};
 use crate::error::ThrowJs;
-use crate::native_op::NativeOp;
+use crate::native_op::hold;
 
 /// Client options as `http.js` passes them: camelCase, durations in ms, header pairs
 /// flattened. Absent fields keep the core's defaults.
@@ -188,13 +188,13 @@ impl HttpClient {
         url: String,
         config: Option<RequestConfig>,
         stream: bool,
-    ) -> napi::Result<NativeOp> {
+    ) -> napi::Result<u32> {
         let Some(client) = &self.client else {
             return Err(Error::new(Code::Closed, "the HTTP client was closed").throw(&env));
         };
         request_spec(method, url, config, stream)
             .and_then(|spec| client.request(spec))
-            .map(NativeOp::new)
+            .map(hold)
             .map_err(|e| e.throw(&env))
     }
 

@@ -11,7 +11,7 @@ use napi::bindgen_prelude::BufferSlice;
 use napi_derive::napi;
 
 use crate::error::ThrowJs;
-use crate::native_op::NativeOp;
+use crate::native_op::hold;
 
 #[napi]
 pub struct Response {
@@ -97,8 +97,8 @@ impl Response {
 
     /// The op that reads the next piece of a streamed body: a Buffer, or null at the end.
     #[napi(js_name = "_nextChunk")]
-    pub fn next_chunk(&self) -> NativeOp {
-        NativeOp::new(self.inner.next_chunk())
+    pub fn next_chunk(&self) -> u32 {
+        hold(self.inner.next_chunk())
     }
 
     /// Stops reading a streamed body and lets its connection go.
