@@ -32,7 +32,7 @@ fn report(name: &str, n: usize, mut run: impl FnMut()) {
         cpu = cpu.min(process_cpu() - before);
     }
     println!(
-        "  {name:<48} {:>9.0} lookups/s   cpu/lookup {:>5.2} us",
+        "  {name:<58} {:>9.0} lookups/s   cpu/lookup {:>5.2} us",
         n as f64 / secs,
         cpu * 1e6 / n as f64
     );
@@ -70,15 +70,25 @@ fn main() {
     println!("SQLite from Rust (file, WAL): {n} primary-key lookups");
 
     report("rusqlite loop, one thread (the floor)", n, || {
-        let mut stmt = conn.prepare_cached(SQL).unwrap();
-        let mut found = 0usize;
-        for k in &keys {
-            let row: (i64, String, f64) = stmt
-                .query_row([k], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .unwrap();
-            found += (row.0 == *k) as usize;
-        }
-        assert_eq!(found, n);
+        assert_eq!(lookups(&conn, &keys), n)
+    });
+    // What any design could reach here: every core busy on its own connection and no
+    // hand-off at all.
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let mut conns: Vec<_> = (0..cores)
+        .map(|_| rusqlite::Connection::open(&file).unwrap())
+        .collect();
+    report(&format!("rusqlite, {cores} threads each with a connection (the ceiling)"), n, || {
+        let found: usize = std::thread::scope(|s| {
+            let part = keys.len().div_ceil(cores);
+            let threads: Vec<_> = conns
+                .iter_mut()
+                .zip(keys.chunks(part))
+                .map(|(c, ks)| s.spawn(move || lookups(c, ks)))
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).sum()
+        });
+        assert_eq!(found, n)
     });
 
     let rt = runtime::handle();
@@ -113,6 +123,19 @@ fn main() {
         rt.block_on(db.close().run()).unwrap();
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Looks up every key through one connection; returns how many rows matched their key.
+fn lookups(conn: &rusqlite::Connection, keys: &[i64]) -> usize {
+    let mut stmt = conn.prepare_cached(SQL).unwrap();
+    keys.iter()
+        .filter(|k| {
+            let row: (i64, String, f64) = stmt
+                .query_row([k], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap();
+            row.0 == **k
+        })
+        .count()
 }
 
 fn limit_opts(limit: usize) -> Options {
