@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { connect, FanioError } from '../bindings-node/index.mjs';
 import { PG_URL, pgSkip, sqliteUrl, unique } from './db_env.mjs';
+import { startTestbed } from './testbed.mjs';
 
 const spec = JSON.parse(readFileSync(new URL('../tests-spec/db.json', import.meta.url), 'utf8'));
 
@@ -197,4 +198,41 @@ describe('db spec on postgres', { skip: pgSkip }, () => {
   });
   typeRows('postgres', () => db, (sql) => sql.replaceAll('$schema', schema), (row) => row.requires && missing.get(row.requires));
   scenarios('postgres', () => db);
+});
+
+describe('db spec: TLS through the testbed front', { skip: pgSkip }, () => {
+  let bed;
+  before(async () => {
+    bed = await startTestbed();
+  });
+  after(() => bed.close());
+  // Longest names first: $pg_tls_other_name before $pg_tls.
+  const sub = (s) =>
+    s
+      .replaceAll('$pg_tls_other_name', bed.pg_tls_other_name)
+      .replaceAll('$pg_tls', bed.pg_tls)
+      .replaceAll('$other_ca_pem', bed.other_ca_pem)
+      .replaceAll('$ca_pem', bed.ca_pem);
+  for (const c of spec.tls) {
+    test(c.name, async () => {
+      let url = sub(c.url);
+      url += (url.includes('?') ? '&' : '?') + c.params.map(sub).join('&');
+      if (c.expect_error) {
+        // A bad argument throws when connect is called, the rest rejects: both count.
+        await assert.rejects(async () => connect(url), (e) => {
+          assert.ok(e instanceof FanioError);
+          assert.equal(e.code, c.expect_error.code, e.message);
+          assert.ok(e.message.includes(c.expect_error.message_has), e.message);
+          return true;
+        });
+        return;
+      }
+      const db = await connect(url);
+      try {
+        assert.equal(await db.fetchVal('SELECT 1'), c.expect);
+      } finally {
+        await db.close();
+      }
+    });
+  }
 });

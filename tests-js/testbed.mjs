@@ -15,8 +15,8 @@ export function binaryPath() {
 }
 
 /**
- * Starts the testbed. Resolves to `{http, https, mtls, proxy, socks, ca_pem,
- * client_cert, client_key, other_ca_pem, close()}`; `close()` resolves once the server exited.
+ * Starts the testbed. Resolves to `{http, https, mtls, proxy, socks, pg_tls,
+ * pg_tls_other_name, ca_pem, client_cert, client_key, other_ca_pem, close()}`; `close()` resolves once the server exited.
  */
 export async function startTestbed({ threads = 1 } = {}) {
   const binary = binaryPath();

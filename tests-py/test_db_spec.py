@@ -208,3 +208,32 @@ async def test_behaviour(case: tuple[dict[str, Any], str], tmp_path: Path) -> No
     finally:
         await db.execute(f"DROP TABLE IF EXISTS {table}")
         await db.close()
+
+
+# --- TLS ----------------------------------------------------------------------------
+
+TLS = SPEC["tls"]
+
+
+@pytest.mark.parametrize("case", TLS, ids=[c["name"] for c in TLS])
+async def test_tls(case: dict[str, Any], testbed: Any) -> None:
+    await (await pg_or_skip()).close()
+    places = {"$pg_tls_other_name": testbed.pg_tls_other_name, "$pg_tls": testbed.pg_tls,
+              "$other_ca_pem": testbed.other_ca_pem, "$ca_pem": testbed.ca_pem}
+
+    def sub(s: str) -> str:
+        for name, value in places.items():  # longest names first: $pg_tls_other_name
+            s = s.replace(name, value)
+        return s
+
+    url = sub(case["url"])
+    url += ("&" if "?" in url else "?") + "&".join(sub(p) for p in case["params"])
+    if "expect_error" in case:
+        want = case["expect_error"]
+        with pytest.raises(fanio.FanioError) as info:
+            await fanio.connect(url)
+        assert info.value.code == want["code"], info.value
+        assert want["message_has"] in str(info.value), info.value
+        return
+    async with await fanio.connect(url) as db:
+        assert await db.fetch_val("SELECT 1") == case["expect"]

@@ -36,6 +36,8 @@ class Testbed:
     mtls: str
     proxy: str
     socks: str
+    pg_tls: str
+    pg_tls_other_name: str
     ca_pem: str
     client_cert: str
     client_key: str

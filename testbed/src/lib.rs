@@ -1,7 +1,7 @@
 //! A real local HTTP(S) server for fanio's tests and benchmarks, so no test talks to a
 //! mock: plain HTTP/1.1 + h2c, TLS, mutual TLS and an HTTP proxy, all serving the
-//! same routes (see `routes`), a SOCKS5 proxy (see `socks`), and connection counters
-//! for leak and pool assertions.
+//! same routes (see `routes`), a SOCKS5 proxy (see `socks`), connection counters for
+//! leak and pool assertions, and a TLS front for Postgres (see `pg_tls`).
 //!
 //! Routes: `/bytes/{n}[?chunked=1]` (byte `i` is `b"a".."z"[i % 26]`), `/echo[/...]`,
 //! `/json`, `/json/bad`, `/status/{code}`, `/redirect/{n}?code&kind`, `/redirect-to?url&code`,
@@ -21,6 +21,7 @@
 mod body;
 mod certs;
 mod conn;
+mod pg_tls;
 mod routes;
 mod server;
 mod socks;

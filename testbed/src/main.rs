@@ -64,6 +64,8 @@ fn main() -> ExitCode {
         "mtls": server.mtls_url(),
         "proxy": server.proxy_url(),
         "socks": server.socks_url(),
+        "pg_tls": server.pg_tls_url(),
+        "pg_tls_other_name": server.pg_tls_other_name_url(),
         "ca_pem": server.ca_pem(),
         "client_cert": server.client_cert_pem(),
         "client_key": server.client_key_pem(),

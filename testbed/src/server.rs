@@ -1,4 +1,4 @@
-//! The server handle: binds the four listeners on 127.0.0.1, runs them on a runtime of
+//! The server handle: binds the listeners on 127.0.0.1, runs them on a runtime of
 //! its own (so any test, sync or async, can start one) and stops it on drop.
 
 use std::io;
@@ -50,6 +50,9 @@ pub struct Server {
     mtls: SocketAddr,
     proxy: SocketAddr,
     socks: SocketAddr,
+    /// The Postgres TLS front (see `pg_tls`) and the URLs that reach the database
+    /// through it.
+    pg_tls: (String, String),
     files: PemFiles,
     /// Set when the PEM directory is ours to remove.
     temp_dir: Option<PathBuf>,
@@ -93,13 +96,17 @@ impl Server {
 
         let listeners = [
             (bind()?, Listener::Http, None),
-            (bind()?, Listener::Https, Some(TlsAcceptor::from(tls))),
+            (bind()?, Listener::Https, Some(TlsAcceptor::from(tls.clone()))),
             (bind()?, Listener::Mtls, Some(TlsAcceptor::from(mtls))),
             (bind()?, Listener::Proxy, None),
             (bind()?, Listener::Socks, None),
         ];
         let addrs = [0, 1, 2, 3, 4].map(|i| listeners[i].0.local_addr());
         let [http, https, mtls, proxy, socks] = addrs;
+        let pg_listener = bind()?;
+        let (pg_upstream, pg_by_ip, pg_by_name) =
+            crate::pg_tls::targets(&pg_listener.local_addr()?.to_string());
+        let pg_acceptor = TlsAcceptor::from(tls);
 
         let shared = Arc::new(Shared {
             stats: Stats::default(),
@@ -133,6 +140,9 @@ impl Server {
                             tokio::spawn(accept_loop(listener, kind, tasks_shared.clone(), tls));
                         }
                     }
+                    if let Ok(listener) = TcpListener::from_std(pg_listener) {
+                        tokio::spawn(crate::pg_tls::accept_loop(listener, pg_acceptor, pg_upstream));
+                    }
                     // Runs until the handle is dropped (or sends nothing and goes away).
                     let _ = stopped.await;
                 });
@@ -146,6 +156,7 @@ impl Server {
             mtls: mtls?,
             proxy: proxy?,
             socks: socks?,
+            pg_tls: (pg_by_ip, pg_by_name),
             files,
             temp_dir,
             shared,
@@ -180,6 +191,18 @@ impl Server {
     /// counts as `proxied` in [`Self::connections`].
     pub fn socks_url(&self) -> String {
         format!("socks5://{}", self.socks)
+    }
+
+    /// The Postgres of `FANIO_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`)
+    /// behind a TLS front whose certificate is signed by [`Self::ca_pem`]; add `sslmode`.
+    pub fn pg_tls_url(&self) -> &str {
+        &self.pg_tls.0
+    }
+
+    /// Like [`Self::pg_tls_url`], but naming the host `fanio-other-name.invalid` (not in
+    /// the certificate) and dialing 127.0.0.1 through `hostaddr`.
+    pub fn pg_tls_other_name_url(&self) -> &str {
+        &self.pg_tls.1
     }
 
     pub fn ca_pem(&self) -> &Path {

@@ -235,6 +235,30 @@ sc("copy_records with a row of the wrong width is E_INVALID_ARGUMENT", BOTH, [
          expect_error={"code": "E_INVALID_ARGUMENT", "fields": {"row": 1}}),
 ], setup=[ITEMS])
 
+# TLS through the testbed's Postgres front: `url` is a testbed placeholder, `params`
+# are joined onto it. A working connection answers SELECT 1.
+TLS = [
+    {"name": "verify-full trusts the given CA and checks the IP", "url": "$pg_tls",
+     "params": ["sslmode=verify-full", "sslrootcert=$ca_pem"], "expect": 1},
+    {"name": "verify-full with a CA that signed nothing is E_TLS", "url": "$pg_tls",
+     "params": ["sslmode=verify-full", "sslrootcert=$other_ca_pem"],
+     "expect_error": {"code": "E_TLS", "message_has": "UnknownIssuer"}},
+    {"name": "verify-ca with the system roots does not trust the testbed CA", "url": "$pg_tls",
+     "params": ["sslmode=verify-ca"], "expect_error": {"code": "E_TLS", "message_has": "UnknownIssuer"}},
+    {"name": "verify-full refuses a name the certificate lacks", "url": "$pg_tls_other_name",
+     "params": ["sslmode=verify-full", "sslrootcert=$ca_pem"],
+     "expect_error": {"code": "E_TLS", "message_has": "not valid for name"}},
+    {"name": "verify-ca checks the chain, not the name", "url": "$pg_tls_other_name",
+     "params": ["sslmode=verify-ca", "sslrootcert=$ca_pem"], "expect": 1},
+    {"name": "require encrypts without checking the certificate", "url": "$pg_tls",
+     "params": ["sslmode=require"], "expect": 1},
+    {"name": "prefer takes the TLS the server offers", "url": "$pg_tls",
+     "params": ["sslmode=prefer"], "expect": 1},
+    {"name": "a bad sslrootcert path is E_INVALID_ARGUMENT before any I/O", "url": "$pg_tls",
+     "params": ["sslmode=verify-full", "sslrootcert=/nonexistent/fanio-ca.pem"],
+     "expect_error": {"code": "E_INVALID_ARGUMENT", "message_has": "sslrootcert"}},
+]
+
 out = {
     "postgres": {
         "setup": [
@@ -245,7 +269,8 @@ out = {
     },
     "sqlite": {"types": SQLITE},
     "scenarios": B,
+    "tls": TLS,
 }
 path = Path(__file__).resolve().parent.parent / "db.json"
 path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
-print(f"wrote {path}: {len(PG)} Postgres types, {len(SQLITE)} SQLite types, {len(B)} scenarios")
+print(f"wrote {path}: {len(PG)} Postgres types, {len(SQLITE)} SQLite types, {len(B)} scenarios, {len(TLS)} TLS cases")

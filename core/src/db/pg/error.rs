@@ -13,7 +13,11 @@ fn find<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'
         if let Some(found) = err.downcast_ref::<T>() {
             return Some(found);
         }
-        cur = err.source();
+        // An io::Error's `source()` skips the error it wraps (a rustls error, say).
+        cur = match err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => err.source(),
+        };
     }
     None
 }
@@ -54,7 +58,11 @@ pub(super) fn connect(e: tokio_postgres::Error, label: &str) -> Error {
     let text = e.to_string();
     // tokio-postgres reports every TLS failure (including a server without TLS) under
     // this one message; the kind itself is private.
-    if find::<rustls::Error>(&e).is_some() || text.starts_with("error performing TLS handshake") {
+    if let Some(tls) = find::<rustls::Error>(&e) {
+        // What was wrong with the certificate (unknown issuer, wrong name, expired).
+        return Error::new(Code::Tls, format!("TLS with {label} failed: {text}: {tls}"));
+    }
+    if text.starts_with("error performing TLS handshake") {
         return Error::new(Code::Tls, format!("TLS with {label} failed: {text}"));
     }
     Error::new(Code::Connect, format!("cannot connect to {label}: {text}"))
