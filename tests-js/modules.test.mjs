@@ -63,16 +63,21 @@ test('the typings pass tsc --noEmit --strict on examples/typed_usage.ts', () => 
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
-test('worker threads get their own hub beside the main thread', async () => {
+test('worker threads get their own hub and op table beside the main thread', async () => {
   const { Worker } = await import('node:worker_threads');
-  const { settle, sleep } = await import('../bindings-node/index.mjs');
+  const { connect, settle, sleep } = await import('../bindings-node/index.mjs');
+  // Queries are native ops held by index in a per-environment table: both threads make
+  // and run them at once, and each gets its own values back.
   const code = `
     const { parentPort } = require('node:worker_threads');
     const f = require(${JSON.stringify(root + 'bindings-node/index.js')});
     (async () => {
+      const db = await f.connect('sqlite::memory:');
       const batch = await f.settle(Array.from({ length: 100 }, (_, i) => f.sleep(i % 5, i)), { limit: 10 });
-      const single = await Promise.all([f.sleep(1, 'a'), f.sleep(0, 'b')]);
-      parentPort.postMessage({ sum: batch.reduce((s, r) => s + r.value, 0), single });
+      const queries = await f.settle(Array.from({ length: 200 }, (_, i) => db.fetchVal('SELECT ? * 2', [i])), { limit: 8 });
+      const single = await Promise.all([f.sleep(1, 'a'), f.sleep(0, 'b'), db.fetchVal("SELECT 'w'")]);
+      await db.close();
+      parentPort.postMessage({ sum: batch.reduce((s, r) => s + r.value, 0), queries: queries.reduce((s, r) => s + r.value, 0), single });
     })();
   `;
   const worker = new Worker(code, { eval: true });
@@ -80,9 +85,13 @@ test('worker threads get their own hub beside the main thread', async () => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
+  const db = await connect('sqlite::memory:');
   const here = await settle(Array.from({ length: 100 }, (_, i) => sleep(i % 3, i)), { limit: 7 });
+  const queries = await settle(Array.from({ length: 200 }, (_, i) => db.fetchVal('SELECT ? + 1', [i])), { limit: 8 });
+  await db.close();
   const there = await fromWorker;
   await worker.terminate();
   assert.equal(here.reduce((s, r) => s + r.value, 0), 4950);
-  assert.deepStrictEqual(there, { sum: 4950, single: ['a', 'b'] });
+  assert.equal(queries.reduce((s, r) => s + r.value, 0), 19_900 + 200);
+  assert.deepStrictEqual(there, { sum: 4950, queries: 2 * 19_900, single: ['a', 'b', 'w'] });
 });
