@@ -212,3 +212,24 @@ async def test_absurd_durations_mean_never_instead_of_crashing() -> None:
     assert outcomes[1].error.code == "E_TIMEOUT"
     ran = await fanio.settle([fanio.sleep(0, 1), fanio.sleep(0, 2)], rate=1e-300, deadline=0.1)
     assert ran[0] == fanio.Fulfilled(1) and ran[1].error.code == "E_TIMEOUT"
+
+
+async def test_building_batch_results_leaves_the_gc_as_it_was() -> None:
+    # The cyclic GC pauses while a native batch's results are built; it must come back
+    # on, and stay off for a caller who had turned it off.
+    import gc
+
+    async def batch_and_stream() -> tuple[int, int]:
+        done = await fanio.settle([fanio.sleep(0, i) for i in range(2000)], limit=64)
+        streamed = [r async for r in fanio.as_settled([fanio.sleep(0, i) for i in range(500)], limit=16)]
+        return sum(r.value for r in done), len(streamed)  # type: ignore[union-attr]
+
+    assert gc.isenabled()
+    assert await batch_and_stream() == (1999 * 1000, 500)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert await batch_and_stream() == (1999 * 1000, 500)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

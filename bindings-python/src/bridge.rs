@@ -131,11 +131,13 @@ fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
             return Ok(());
         }
         Delivery::All { outcomes, .. } => {
+            let _paused = GcPaused::new(py);
             let items = outcomes.iter().map(|o| settled(py, o)).collect::<PyResult<Vec<_>>>()?;
             PyList::new(py, items)?.into_any().unbind()
         }
         Delivery::Chunk { chunk: None, .. } => py.None(),
         Delivery::Chunk { chunk: Some(chunk), .. } => {
+            let _paused = GcPaused::new(py);
             let items = chunk
                 .iter()
                 .map(|(i, o)| Ok((*i, settled(py, o)?)))
@@ -146,6 +148,26 @@ fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
     };
     fut.call_method1(pyo3::intern!(py, "set_result"), (result,))?;
     Ok(())
+}
+
+/// Pauses Python's cyclic GC while a batch's results are built (the GIL is held). The
+/// fresh Records and Fulfilled/Rejected objects hold no cycles, yet every collection
+/// their allocations triggered walked the ones made before: about a third of the loop
+/// thread's time on a 100,000-lookup batch. The GC resumes, if it ran before, at drop.
+struct GcPaused(bool);
+
+impl GcPaused {
+    fn new(_gil: Python<'_>) -> Self {
+        GcPaused(unsafe { pyo3::ffi::PyGC_Disable() } == 1)
+    }
+}
+
+impl Drop for GcPaused {
+    fn drop(&mut self) {
+        if self.0 {
+            unsafe { pyo3::ffi::PyGC_Enable() };
+        }
+    }
 }
 
 /// The runtime task behind an await: cancelling the awaiting Python task aborts it,
