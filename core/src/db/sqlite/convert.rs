@@ -23,7 +23,7 @@ pub(super) fn bind_value<'a>(cell: &'a Cell, what: &dyn Fn() -> String) -> Resul
         // compare them silently wrong, so the caller converts them explicitly.
         other => {
             return Err(Error::invalid(format!(
-                "parameter {} is a {} value, which SQLite cannot store: pass text or a number",
+                "parameter {}: SQLite cannot store a value of type {}: pass text or a number",
                 what(),
                 other.kind()
             )));
