@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { describe, test } from 'node:test';
 
-import { connect, Database, FanioError, opStats, settle, sleep, Transaction } from '../bindings-node/index.mjs';
+import { connect, Database, FanioError, opStats, resetOpStats, settle, sleep, Transaction } from '../bindings-node/index.mjs';
 import { PG_URL, pgSkip, sqliteUrl, unique } from './db_env.mjs';
 import { until } from './helpers.mjs';
 
@@ -48,6 +48,19 @@ describe('connect', () => {
 });
 
 describe('sqlite', () => {
+  test('a native batch of queries runs at most `limit` at once, in either row mode', async (t) => {
+    const db = await connect(sqliteUrl(), { maxConnections: 4 });
+    t.after(() => db.close());
+    for (const rowMode of ['object', 'array']) {
+      resetOpStats();
+      const out = await settle(Array.from({ length: 300 }, (_, i) => db.fetchOne('SELECT ? AS v', [i], { rowMode })), { limit: 4 });
+      const { peak } = opStats();
+      assert.ok(peak >= 1 && peak <= 4, `${rowMode}: peak ${peak}`);
+      assert.deepEqual(out.slice(0, 2).map((r) => r.value), rowMode === 'array' ? [[0], [1]] : [{ v: 0 }, { v: 1 }]);
+      assert.equal(out.filter((r) => r.status === 'fulfilled').length, 300);
+    }
+  });
+
   test('values come back by the type table', async (t) => {
     const db = await connect('sqlite::memory:');
     t.after(() => db.close());

@@ -309,6 +309,13 @@ async def test_native_batch_of_lookups(pg: fanio.Database) -> None:
         await pg.execute(f"DROP TABLE {t}")
 
 
+async def test_native_batch_of_sqlite_lookups_runs_at_most_limit(lite: fanio.Database) -> None:
+    fanio.reset_op_stats()
+    out = await fanio.settle([lite.fetch_one("SELECT ? AS v", [i]) for i in range(300)], limit=4)
+    assert 1 <= fanio.op_stats()["peak"] <= 4
+    assert [o.value["v"] for o in out] == list(range(300))  # type: ignore[union-attr]
+
+
 async def test_batch_mixing_db_ops_and_sleep(lite: fanio.Database) -> None:
     ops: list[fanio.Op[object]] = []
     for i in range(50):

@@ -114,6 +114,26 @@ impl Op {
 }
 
 impl Op {
+    /// This op with `f` applied to its value, for a binding that tags how the value
+    /// converts. No op of its own goes around this one: a wrapper would run as a second
+    /// op and count twice in `stats`. Made for ops the core just returned (not started);
+    /// an op already done has its value mapped in place.
+    pub fn map(self, f: impl FnOnce(Value) -> Value + Send + 'static) -> Op {
+        {
+            let mut state = self.state();
+            match &mut *state {
+                State::Ready(fut) => {
+                    let inner = std::mem::replace(fut, Box::pin(futures::future::pending()));
+                    *fut = Box::pin(async move { inner.await.map(f) });
+                }
+                State::Done(Ok(value)) => *value = f(std::mem::replace(value, Value::Null)),
+                State::Done(Err(_)) => {}
+                State::Running(..) => debug_assert!(false, "Op::map on a running op"),
+            }
+        }
+        self
+    }
+
     /// Cancels the op from outside (an abort signal): a fresh op settles as E_CANCELLED
     /// without running; a running one has its future dropped (and any socket with it)
     /// at its next poll, and ends as E_CANCELLED for every awaiter.

@@ -113,13 +113,12 @@ fn shaped(op: Op, ints: Ints, as_arrays: bool) -> Op {
     if ints == Ints::Big && !as_arrays {
         return op;
     }
-    Op::new(async move {
-        let value = op.run().await?;
-        Ok(Value::Host(Arc::new(Shaped {
+    op.map(move |value| {
+        Value::Host(Arc::new(Shaped {
             value,
             ints,
             as_arrays,
-        })))
+        }))
     })
 }
 
