@@ -185,21 +185,35 @@ async function sqliteBench() {
       for (let i = 0; i < N.sqlite; i++) insert.run(i, `name ${i}`, i / 7);
     })();
     const keys = ids(N.sqlite, N.sqlite);
-    console.log(`sqlite (file, WAL): ${fmt(N.sqlite)} PK lookups`);
+    console.log(`sqlite (file, WAL): ${fmt(N.sqlite)} PK lookups (best of ${QUICK ? 1 : 3})`);
 
     const db = await connect(`sqlite://${file}`, { maxConnections: 8 });
     const sql = 'SELECT id, name, score FROM t WHERE id = ?';
     await settle(keys.slice(0, 1000).map((id) => db.fetchOne(sql, [id])), { limit: 8 });
-    const [fanioMs, results] = await timed(() => settle(keys.map((id) => db.fetchOne(sql, [id])), { limit: 8 }));
-    if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i])) throw new Error('fanio lookups went wrong');
-    const base = report('fanio settle (native batch, 8 in flight)', N.sqlite, fanioMs);
-    await db.close();
-
     const lookup = raw.prepare(sql);
-    const [syncMs] = await timed(() => {
-      for (const id of keys) if (lookup.get(id).id !== id) throw new Error('better-sqlite3 went wrong');
-    });
-    report('better-sqlite3, synchronous loop', N.sqlite, syncMs, base);
+    const runs = [
+      ['fanio settle (native batch, 8 in flight)', async () => {
+        const results = await settle(keys.map((id) => db.fetchOne(sql, [id])), { limit: 8 });
+        if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i])) throw new Error('fanio lookups went wrong');
+      }],
+      ['better-sqlite3, synchronous loop', () => {
+        for (const id of keys) if (lookup.get(id).id !== id) throw new Error('better-sqlite3 went wrong');
+      }],
+    ];
+    // Best of 3 rounds, the two interleaved: one run each swings by 2x here.
+    const best = new Map();
+    for (let r = 0; r < (QUICK ? 1 : 3); r++) {
+      for (const [name, run] of runs) {
+        const [ms] = await timed(run);
+        best.set(name, Math.min(best.get(name) ?? Infinity, ms));
+      }
+    }
+    await db.close();
+    let base;
+    for (const [name, ms] of best) {
+      const rate = report(name, N.sqlite, ms, base);
+      base ??= rate;
+    }
     raw.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -176,23 +176,25 @@ async def sqlite(quick: bool) -> None:
         conn.commit()
         sql = "SELECT id, name, v FROM items WHERE id = ?"
         keys = ids(lookups, rows)
-        print(f"SQLite (file, WAL): {lookups:,} primary-key lookups on {rows:,} rows, {inflight} in flight")
+        print(f"SQLite (file, WAL): {lookups:,} primary-key lookups on {rows:,} rows, {inflight} in flight (fanio and sqlite3: best of {1 if quick else 3})")
         async with await fanio.connect(f"sqlite://{path}", max_connections=inflight) as db:
             out: list[Any] = []
 
             async def batch() -> None:
                 out[:] = await fanio.settle([db.fetch_one(sql, [k]) for k in keys], limit=inflight)
 
-            record("sqlite lookups", "fanio settle (native batch)", lookups, await timed(batch))
+            async def loop() -> None:
+                for k in keys:
+                    conn.execute(sql, (k,)).fetchone()
+
+            # Best of 3 rounds, the two interleaved: one run each swings by 2x here.
+            best = {"fanio settle (native batch)": float("inf"), "sqlite3 loop (synchronous, stdlib)": float("inf")}
+            for _ in range(1 if quick else 3):
+                for name, run in zip(best, (batch, loop)):
+                    best[name] = min(best[name], await timed(run))
             assert all(o.value["id"] == k for o, k in zip(out, keys))  # type: ignore[union-attr]
-
-        def loop() -> None:
-            for k in keys:
-                conn.execute(sql, (k,)).fetchone()
-
-        start = time.perf_counter()
-        loop()
-        record("sqlite lookups", "sqlite3 loop (synchronous, stdlib)", lookups, time.perf_counter() - start)
+        for name, secs in best.items():
+            record("sqlite lookups", name, lookups, secs)
         conn.close()
         async with aiosqlite.connect(path) as adb:
 
