@@ -4,6 +4,10 @@
 //! add, what the core adds and what the driver and server cost are told apart.
 //! Run: `cargo run --release -p fanio-core --example db_rust [-- --quick]`.
 
+#[path = "cpu.rs"]
+mod cpu;
+use cpu::process_cpu;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,15 +31,6 @@ struct Meter {
     client: f64,
     server: f64,
     backends: Vec<i32>,
-}
-
-fn process_cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 /// utime + stime of server processes (same machine), from /proc.

@@ -4,6 +4,10 @@
 //! core adds and what SQLite itself costs are told apart.
 //! Run: `cargo run --release -p fanio-core --example sqlite_rust [-- --quick]`.
 
+#[path = "cpu.rs"]
+mod cpu;
+use cpu::process_cpu;
+
 use std::time::Instant;
 
 use fanio_core::db::{self, Cell, Database, IntWidth, Params, PoolOptions};
@@ -11,15 +15,6 @@ use fanio_core::schedule::Options;
 use fanio_core::{Value, runtime, settle};
 
 const SQL: &str = "SELECT id, name, score FROM t WHERE id = ?";
-
-fn process_cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
 
 /// Wall rate and CPU per lookup (the steadier figure on a shared machine), the best of
 /// `ROUNDS` runs: this machine's speed varies by 2x from minute to minute.
