@@ -196,6 +196,21 @@ describe('sqlite', () => {
     await db.close();
   });
 
+  test('nothing spins once a batch is done', async () => {
+    // The connection threads and the batch's driver spin while answers come fast; once
+    // the batch is over they must sleep. Spinning threads would burn ~300 ms each here.
+    const db = await connect(sqliteUrl(), { maxConnections: 3 });
+    await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    await db.execute("INSERT INTO t VALUES (1, 'x')");
+    const out = await settle(Array.from({ length: 5000 }, () => db.fetchVal('SELECT v FROM t WHERE id = ?', [1])), { limit: 8 });
+    assert.equal(out.filter((r) => r.status === 'fulfilled' && r.value === 'x').length, 5000);
+    const before = process.cpuUsage(); // every thread of the process
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); // blocks this thread
+    const spent = process.cpuUsage(before);
+    assert.ok(spent.user + spent.system < 60_000, `${(spent.user + spent.system) / 1000} ms of CPU while idle`);
+    await db.close();
+  });
+
   test('a closed database rejects with E_CLOSED; asyncDispose closes it', async (t) => {
     const db = await connect('sqlite::memory:');
     await db.close();

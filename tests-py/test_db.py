@@ -327,6 +327,20 @@ async def test_batch_mixing_db_ops_and_sleep(lite: fanio.Database) -> None:
     assert isinstance(out[-1], fanio.Rejected) and out[-1].error.code == "E_NO_ROWS"
 
 
+async def test_nothing_spins_once_a_sqlite_batch_is_done(tmp_path: Path) -> None:
+    # The connection threads and the batch's driver spin while answers come fast; once
+    # the batch is over they must sleep. Spinning threads would burn ~300 ms each here.
+    async with await fanio.connect(f"sqlite://{tmp_path / 'idle.db'}", max_connections=3) as db:
+        await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        await db.execute("INSERT INTO t VALUES (1, 'x')")
+        out = await fanio.settle([db.fetch_val("SELECT v FROM t WHERE id = ?", [1]) for _ in range(5000)], limit=8)
+        assert [o.value for o in out] == ["x"] * 5000  # type: ignore[union-attr]
+        before = time.process_time()  # every thread of the process
+        time.sleep(0.3)  # blocks the loop too: only background threads could run
+        spent = time.process_time() - before
+        assert spent < 0.06, f"{spent * 1000:.0f} ms of CPU while idle"
+
+
 # --- errors and closing ---------------------------------------------------------------
 
 
