@@ -15,6 +15,21 @@ const code = (c, fields = {}) => (e) => {
   return true;
 };
 
+// A bad value far into copyRecords' rows names its row and index and loads nothing.
+// Node converts every row when the call is made (Python converts them while the load
+// runs), so here the call itself throws; a list changed afterwards loads as it was.
+async function copyWithALateBadValue(db, table) {
+  const rows = Array.from({ length: 10_000 }, (_, i) => [i, `n${i}`]);
+  rows[9_000] = [9_000, Symbol('no cell')];
+  assert.throws(() => db.copyRecords(table, rows, { columns: ['id', 'name'] }), code('E_INVALID_ARGUMENT', { row: 9_000, index: 2 }));
+  assert.equal(BigInt(await db.fetchVal(`SELECT count(*) FROM ${table}`)), 0n);
+  rows[9_000] = [9_000, 'n9000'];
+  const op = db.copyRecords(table, rows, { columns: ['id', 'name'] });
+  rows.push([10_000, 'late']);
+  assert.equal(await op, 10_000);
+  assert.equal(BigInt(await db.fetchVal(`SELECT count(*) FROM ${table}`)), 10_000n);
+}
+
 describe('connect', () => {
   test('a bad URL or option throws E_INVALID_ARGUMENT at once', () => {
     assert.throws(() => connect('mysql://x'), code('E_INVALID_ARGUMENT'));
@@ -196,6 +211,13 @@ describe('sqlite', () => {
     await db.close();
   });
 
+  test('copyRecords with a bad value far into its rows', async () => {
+    const db = await connect(sqliteUrl());
+    await db.execute('CREATE TABLE c (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+    await copyWithALateBadValue(db, 'c');
+    await db.close();
+  });
+
   test('nothing spins once a batch is done', async () => {
     // The connection threads and the batch's driver spin while answers come fast; once
     // the batch is over they must sleep. Spinning threads would burn ~300 ms each here.
@@ -322,6 +344,18 @@ describe('postgres', { skip: pgSkip }, () => {
       await assert.rejects(db.execute(`INSERT INTO ${table} VALUES (1, 1)`), code('E_DB', { sqlstate: '23505', constraint: `${table}_pkey`, table }));
       await assert.rejects(db.execute(`INSERT INTO ${table} VALUES (2, 0)`), code('E_DB', { sqlstate: '23514' }));
       await assert.rejects(db.execute('SELEC 1'), code('E_DB', { sqlstate: '42601' }));
+    } finally {
+      await db.execute(`DROP TABLE ${table}`);
+    }
+  });
+
+  test('copyRecords with a bad value far into its rows', async (t) => {
+    const db = await open({ maxConnections: 2 });
+    t.after(() => db.close());
+    const table = unique('fanio_copy_late');
+    await db.execute(`CREATE TABLE ${table} (id int8 PRIMARY KEY, name text NOT NULL)`);
+    try {
+      await copyWithALateBadValue(db, table);
     } finally {
       await db.execute(`DROP TABLE ${table}`);
     }

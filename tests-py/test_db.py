@@ -327,6 +327,32 @@ async def test_batch_mixing_db_ops_and_sleep(lite: fanio.Database) -> None:
     assert isinstance(out[-1], fanio.Rejected) and out[-1].error.code == "E_NO_ROWS"
 
 
+async def copy_reads_rows_as_it_runs(db: fanio.Database, t: str) -> None:
+    # copy_records converts its rows while the load runs (chunk by chunk, off the loop):
+    # a bad value far into the rows still names its row and index, and loads nothing.
+    cols = ["id", "name", "qty"]
+    rows: list[tuple[object, ...]] = [(i, f"n{i}", i % 7) for i in range(10_000)]
+    rows[9_000] = (9_000, "n9000", object())
+    with pytest.raises(fanio.InvalidArgument) as e:
+        await db.copy_records(t, rows, columns=cols)
+    assert (e.value.code, e.value.fields["row"], e.value.fields["index"]) == ("E_INVALID_ARGUMENT", 9_000, 3)
+    assert await db.fetch_val(f"SELECT count(*) FROM {t}") == 0
+    # The list of rows is copied when the op is made: adding to it later adds nothing.
+    rows[9_000] = (9_000, "n9000", 1)
+    op = db.copy_records(t, iter(rows), columns=cols)
+    rows.append((10_000, "late", 1))
+    assert await op == 10_000
+    assert await db.fetch_val(f"SELECT sum(qty) FROM {t}") == sum(i % 7 for i in range(10_000)) - 9_000 % 7 + 1
+
+
+async def test_copy_reads_rows_as_it_runs_on_postgres(pg: fanio.Database, table: str) -> None:
+    await copy_reads_rows_as_it_runs(pg, table)
+
+
+async def test_copy_reads_rows_as_it_runs_on_sqlite(lite: fanio.Database) -> None:
+    await copy_reads_rows_as_it_runs(lite, "items")
+
+
 async def test_nothing_spins_once_a_sqlite_batch_is_done(tmp_path: Path) -> None:
     # The connection threads and the batch's driver spin while answers come fast; once
     # the batch is over they must sleep. Spinning threads would burn ~300 ms each here.

@@ -25,6 +25,9 @@ fn with_param(url: &str, param: &str) -> String {
     format!("{url}{}{param}", if url.contains('?') { '&' } else { '?' })
 }
 
+#[path = "support/converted.rs"]
+mod converted;
+
 fn run(op: Op) -> Outcome {
     runtime::handle().block_on(op.run())
 }
@@ -508,6 +511,16 @@ fn transactions_commit_roll_back_and_never_return_mid_transaction() {
         Cell::text("repeatable read")
     );
     ok(t.commit());
+}
+
+#[test]
+fn copy_records_from_a_converter() {
+    let Some(db) = connect(&base_url(), PoolOptions::default()) else {
+        return;
+    };
+    let s = Schema::new(&db);
+    ok(db.execute(&s.sql("CREATE TABLE S.c (id int8 PRIMARY KEY, v text)"), none()));
+    converted::copy_from_a_converter(&db, &s.sql("S.c"));
 }
 
 #[test]

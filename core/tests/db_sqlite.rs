@@ -10,6 +10,9 @@ use fanio_core::error::Field;
 use fanio_core::settle::settle;
 use fanio_core::{Code, Error, Op, Options, Outcome, Value, runtime};
 
+#[path = "support/converted.rs"]
+mod converted;
+
 fn run(op: Op) -> Outcome {
     runtime::handle().block_on(op.run())
 }
@@ -389,6 +392,14 @@ fn a_transaction_dropped_mid_begin_frees_the_writer() {
     ok(held.rollback());
     let t = tx(db.begin(TxOptions::default()));
     ok(t.commit());
+}
+
+#[test]
+fn copy_records_from_a_converter() {
+    let tmp = TempDb::new();
+    let db = open(&tmp.url(), PoolOptions::default());
+    ok(db.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, v TEXT)", none()));
+    converted::copy_from_a_converter(&db, "c");
 }
 
 #[test]

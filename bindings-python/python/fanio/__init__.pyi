@@ -206,7 +206,9 @@ class _Queries:
     def execute_many(self, sql: str, seq_of_params: Iterable[Sequence[Param]]) -> Op[int]:
         """One statement per parameter sequence, in one transaction; the rows affected."""
     def copy_records(self, table: str, records: Iterable[Sequence[Param]], *, columns: Sequence[str]) -> Op[int]:
-        """Loads rows into ``table`` (COPY on Postgres); the rows loaded."""
+        """Loads rows into ``table`` (COPY on Postgres); the rows loaded. The rows are
+        converted while the load runs: a bad value raises InvalidArgument (with ``row``
+        and ``index``) on await, and nothing is loaded."""
 
 class Transaction(_Queries):
     """An open transaction on a connection of its own (see ``Database.transaction``)."""

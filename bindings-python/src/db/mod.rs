@@ -7,7 +7,7 @@ mod params;
 pub mod record;
 mod stdtypes;
 
-use fanio_core::db::{self as core_db, Isolation, PoolOptions, TxOptions};
+use fanio_core::db::{self as core_db, Isolation, PoolOptions, Records, TxOptions};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
@@ -116,8 +116,8 @@ macro_rules! query_class {
             /// `table` (COPY on Postgres); resolves to the rows loaded.
             #[pyo3(signature = (table, records, *, columns))]
             fn copy_records(&self, py: Python<'_>, table: &str, records: &Bound<'_, PyAny>, columns: Vec<String>) -> PyResult<Op> {
-                let rows = params::rows(py, records)?;
-                Ok(Op(self.0.copy_records(table, columns, rows)))
+                let rows = params::converter(py, records)?;
+                Ok(Op(self.0.copy_records(table, columns, Records::Converted(rows))))
             }
 
             $($extra)*

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use fanio_core::Error;
-use fanio_core::db::{Array, Cell, IntWidth, Params};
+use fanio_core::db::{Array, Cell, Convert, IntWidth, Params};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
@@ -33,7 +33,7 @@ pub struct At {
     pub row: Option<usize>,
 }
 
-fn bad(py: Python<'_>, at: At, index: usize, name: Option<&str>, reason: String) -> PyErr {
+fn bad(at: At, index: usize, name: Option<&str>, reason: String) -> Error {
     let place = match name {
         Some(n) => format!("parameter {n}"),
         None => format!("parameter ${index}"),
@@ -46,7 +46,7 @@ fn bad(py: Python<'_>, at: At, index: usize, name: Option<&str>, reason: String)
     if let Some(n) = name {
         err = err.with("name", n);
     }
-    to_pyerr(py, &err)
+    err
 }
 
 /// `None`, a sequence (positional) or a mapping (named, SQLite).
@@ -63,10 +63,10 @@ pub fn params(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, at: At) -> PyResul
         for (i, item) in map.items()?.iter().enumerate() {
             let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
             let Ok(key) = key.cast::<PyString>() else {
-                return Err(bad(py, at, i + 1, None, "parameter names must be strings".into()));
+                return Err(to_pyerr(py, &bad(at, i + 1, None, "parameter names must be strings".into())));
             };
             let key = key.to_str()?;
-            let cell = cell(py, &value, 0).map_err(|r| bad(py, at, i + 1, Some(key), r))?;
+            let cell = cell(py, &value, 0).map_err(|r| to_pyerr(py, &bad(at, i + 1, Some(key), r)))?;
             named.push((key.to_string(), cell));
         }
         return Ok(Params::Named(named));
@@ -76,11 +76,15 @@ pub fn params(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, at: At) -> PyResul
 
 /// A list or tuple of values (one row of execute_many or copy_records, or `params`).
 pub fn positional(py: Python<'_>, obj: &Bound<'_, PyAny>, at: At) -> PyResult<Vec<Cell>> {
+    cells(py, obj, at).map_err(|e| to_pyerr(py, &e))
+}
+
+fn cells(py: Python<'_>, obj: &Bound<'_, PyAny>, at: At) -> Result<Vec<Cell>, Error> {
     // A batch makes one vector per row: each of the exact size, filled in one pass.
     let convert = |values: &mut dyn ExactSizeIterator<Item = Bound<'_, PyAny>>| {
         let mut cells = Vec::with_capacity(values.len());
         for (i, v) in values.enumerate() {
-            cells.push(cell(py, &v, 0).map_err(|r| bad(py, at, i + 1, None, r))?);
+            cells.push(cell(py, &v, 0).map_err(|r| bad(at, i + 1, None, r))?);
         }
         Ok(cells)
     };
@@ -96,24 +100,56 @@ pub fn positional(py: Python<'_>, obj: &Bound<'_, PyAny>, at: At) -> PyResult<Ve
     };
     let mut err = Error::invalid(format!(
         "{what} must be a list, a tuple or a mapping, got {}",
-        obj.get_type().name()?
+        type_name(obj)
     ));
     if let Some(r) = at.row {
         err = err.with("row", r as i64);
     }
-    Err(to_pyerr(py, &err))
+    Err(err)
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+}
+
+fn not_rows(obj: &Bound<'_, PyAny>) -> Error {
+    Error::invalid(format!("expected an iterable of rows, got {}", type_name(obj)))
 }
 
 /// Every row of an iterable of parameter sequences.
 pub fn rows(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<Cell>>> {
-    let iter = obj.try_iter().map_err(|_| {
-        to_pyerr(py, &Error::invalid(format!("expected an iterable of rows, got {}", obj.get_type().name().map(|n| n.to_string()).unwrap_or_default())))
-    })?;
+    let iter = obj.try_iter().map_err(|_| to_pyerr(py, &not_rows(obj)))?;
     let mut rows = Vec::with_capacity(obj.len().unwrap_or(0));
     for (r, row) in iter.enumerate() {
         rows.push(positional(py, &row?, At { row: Some(r) })?);
     }
     Ok(rows)
+}
+
+/// The rows of copy_records as a converter the core runs chunk by chunk while the COPY
+/// streams, off the event loop's thread (it takes the GIL for each chunk, which the
+/// loop leaves free while it waits). The outer sequence is copied now, so changing it
+/// afterwards does not change what is loaded.
+pub fn converter(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Convert> {
+    let iter = obj.try_iter().map_err(|_| to_pyerr(py, &not_rows(obj)))?;
+    let list: Py<PyList> = PyList::empty(py).unbind();
+    for row in iter {
+        list.bind(py).append(row?)?;
+    }
+    let mut next = 0;
+    Ok(Box::new(move |max| {
+        Python::attach(|py| {
+            let list = list.bind(py);
+            let end = (next + max).min(list.len());
+            let mut chunk = Vec::with_capacity(end - next);
+            for r in next..end {
+                let row = list.get_item(r).map_err(|e| Error::invalid(e.to_string()))?;
+                chunk.push(cells(py, &row, At { row: Some(r) })?);
+            }
+            next = end;
+            Ok(chunk)
+        })
+    }))
 }
 
 type Fit = Result<Cell, String>;

@@ -5,6 +5,7 @@
 mod cell;
 mod config;
 mod pg;
+mod records;
 mod shape;
 mod sqlite;
 
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use cell::{Array, Cell, Columns, IntWidth, Params, Rows, civil};
 pub use config::Config;
+pub use records::{Chunk, Convert, Records};
 use shape::Fetch;
 
 use crate::error::{Code, Error, Result};
@@ -172,23 +174,23 @@ impl Runner {
         })
     }
 
-    fn copy_records(&self, table: &str, columns: Vec<String>, rows: Vec<Vec<Cell>>) -> Op {
-        let copy = shape::Copy::new(table, columns, rows);
+    fn copy_records(&self, table: &str, columns: Vec<String>, rows: impl Into<Records>) -> Op {
+        let copy = shape::Copy::new(table, columns, rows.into());
         self.op(move |runner| async move {
             let copy = copy?;
             let n = match &runner {
                 Runner::Pool(db) => match &db.backend {
                     Backend::Pg(p) => p.copy(copy).await?,
                     Backend::Sqlite(p) => {
-                        p.execute_many(copy.insert_sql().into(), copy.into_params(), None)
-                            .await?
+                        let (sql, rows) = copy.into_inserts().await?;
+                        p.execute_many(sql.into(), rows, None).await?
                     }
                 },
                 Runner::Tx(tx) => match &tx.backend {
                     TxBackend::Pg(t) => t.copy(copy).await?,
                     TxBackend::Sqlite(t) => {
-                        t.execute_many(copy.insert_sql().into(), copy.into_params())
-                            .await?
+                        let (sql, rows) = copy.into_inserts().await?;
+                        t.execute_many(sql.into(), rows).await?
                     }
                 },
             };
@@ -251,7 +253,12 @@ macro_rules! query_methods {
         /// Loads rows into `table` (`schema.table` allowed): COPY FROM STDIN BINARY on
         /// Postgres, one prepared INSERT per row in a transaction on SQLite. Resolves to
         /// `Value::Int`, the rows loaded.
-        pub fn copy_records(&self, table: &str, columns: Vec<String>, rows: Vec<Vec<Cell>>) -> Op {
+        pub fn copy_records(
+            &self,
+            table: &str,
+            columns: Vec<String>,
+            rows: impl Into<Records>,
+        ) -> Op {
             self.runner().copy_records(table, columns, rows)
         }
     };

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::cell::{Cell, Columns, Params, Rows};
+use super::records::Records;
 use crate::error::{Code, Error, Result};
 use crate::value::Value;
 
@@ -58,18 +59,19 @@ fn no_rows() -> Error {
     Error::new(Code::NoRows, "the query returned no rows")
 }
 
-/// A `copy_records` call, checked: identifiers quoted, every row as wide as `columns`.
+/// A `copy_records` call, checked: identifiers quoted. Each row's width is checked as
+/// the rows are read (`Records::stream`).
 pub(crate) struct Copy {
     /// `"schema"."table"` or `"table"`.
     pub table: String,
     /// `"a", "b"`.
     pub columns: String,
     pub width: usize,
-    pub rows: Vec<Vec<Cell>>,
+    pub rows: Records,
 }
 
 impl Copy {
-    pub fn new(table: &str, columns: Vec<String>, rows: Vec<Vec<Cell>>) -> Result<Copy> {
+    pub fn new(table: &str, columns: Vec<String>, rows: Records) -> Result<Copy> {
         if table.is_empty() || table.split('.').any(str::is_empty) {
             return Err(Error::invalid(format!(
                 "copy_records: bad table name {table:?}"
@@ -77,18 +79,6 @@ impl Copy {
         }
         if columns.is_empty() {
             return Err(Error::invalid("copy_records: no columns given"));
-        }
-        if let Some((i, row)) = rows
-            .iter()
-            .enumerate()
-            .find(|(_, r)| r.len() != columns.len())
-        {
-            return Err(Error::invalid(format!(
-                "copy_records: row {i} has {} values for {} columns",
-                row.len(),
-                columns.len()
-            ))
-            .with("row", i as i64));
         }
         // A dot separates the schema from the table, as in SQL; each part is quoted so
         // any name (upper case, spaces, keywords) means itself and nothing else.
@@ -116,8 +106,11 @@ impl Copy {
         )
     }
 
-    pub fn into_params(self) -> Vec<Params> {
-        self.rows.into_iter().map(Params::Positional).collect()
+    /// The SQL and every row's parameters, for backends without a bulk protocol.
+    pub async fn into_inserts(self) -> Result<(String, Vec<Params>)> {
+        let sql = self.insert_sql();
+        let rows = self.rows.stream(self.width).collect().await?;
+        Ok((sql, rows.into_iter().map(Params::Positional).collect()))
     }
 }
 

@@ -2,7 +2,7 @@
 //! row writer: each cell is encoded straight into the outgoing buffer (no slice of trait
 //! objects per row), the connection gets 64 KiB chunks instead of 4 KiB ones, and every
 //! row is freed once written, so that cost overlaps the server's work instead of
-//! following it.
+//! following it (as does converting the rows, when the binding hands over a converter).
 
 use bytes::{BufMut, Bytes, BytesMut};
 use futures::SinkExt;
@@ -25,6 +25,10 @@ const CHUNK: usize = 64 * 1024;
 /// the server loaded. A value that does not fit fails with its `row` and column `index`
 /// (1-based), and the COPY is aborted (dropping the sink sends CopyFail).
 pub(super) async fn copy_in(client: &Client, copy: Copy) -> Result<u64> {
+    // The first rows come before any I/O: a value that cannot be converted there fails
+    // the call before the server hears of it.
+    let mut rows = copy.rows.stream(copy.width);
+    let mut chunk = rows.next().await?;
     let probe = client
         .prepare(&format!(
             "SELECT {} FROM {} LIMIT 0",
@@ -45,21 +49,33 @@ pub(super) async fn copy_in(client: &Client, copy: Copy) -> Result<u64> {
     let mut sink = std::pin::pin!(sink);
     let mut buf = BytesMut::with_capacity(CHUNK * 2);
     buf.put_slice(HEADER);
-    for (r, row) in copy.rows.into_iter().enumerate() {
-        buf.put_i16(width);
-        for (i, (cell, ty)) in row.iter().zip(&types).enumerate() {
-            field(cell, ty, &mut buf).map_err(|reason| {
-                Error::invalid(format!("column {}: {reason}", i + 1))
-                    .with("index", i as i64 + 1)
-                    .with("row", r as i64)
-            })?;
+    let mut r = 0;
+    while let Some(rows_now) = chunk {
+        for row in rows_now {
+            buf.put_i16(width);
+            for (i, (cell, ty)) in row.iter().zip(&types).enumerate() {
+                field(cell, ty, &mut buf).map_err(|reason| {
+                    Error::invalid(format!("column {}: {reason}", i + 1))
+                        .with("index", i as i64 + 1)
+                        .with("row", r as i64)
+                })?;
+            }
+            r += 1;
+            if buf.len() >= CHUNK {
+                sink.as_mut()
+                    .feed(buf.split().freeze())
+                    .await
+                    .map_err(error::query)?;
+            }
         }
-        if buf.len() >= CHUNK {
+        // What is encoded goes out before waiting for rows still being converted.
+        if !buf.is_empty() {
             sink.as_mut()
                 .feed(buf.split().freeze())
                 .await
                 .map_err(error::query)?;
         }
+        chunk = rows.next().await?;
     }
     buf.put_i16(-1);
     sink.as_mut()
