@@ -76,6 +76,37 @@ def test_exit_with_ops_pending_is_silent() -> None:
     assert result.stderr == ""
 
 
+def test_exit_with_a_copy_converting_rows_is_silent(tmp_path: object) -> None:
+    # copy_records converts rows on a thread of the core that takes the GIL for each
+    # chunk: leaving with one in flight (cancelled, or left pending) must not hang or
+    # print a panic.
+    result = run_script(f"""
+        import asyncio, fanio
+
+        async def start(url):
+            db = await fanio.connect(url)
+            await db.execute("CREATE TABLE c (id int, v text)")
+            rows = [(i, "x") for i in range(2_000_000)]
+
+            async def load():
+                return await db.copy_records("c", rows, columns=["id", "v"])
+
+            task = asyncio.create_task(load())
+            await asyncio.sleep(0.05)
+            return task
+
+        async def cancelled():
+            task = await start("sqlite://{tmp_path}/a.db")
+            assert not task.done()
+
+        asyncio.run(cancelled())
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(start("sqlite://{tmp_path}/b.db"))
+        print("bye")
+    """, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "bye\n", "")
+
+
 def test_progress_bar_is_drawn_only_on_a_terminal() -> None:
     script = """
         import asyncio, fanio
