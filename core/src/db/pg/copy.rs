@@ -4,9 +4,11 @@
 //! row is freed once written, so that cost overlaps the server's work instead of
 //! following it (as does converting the rows, when the binding hands over a converter).
 
+use std::pin::Pin;
+
 use bytes::{BufMut, Bytes, BytesMut};
 use futures::SinkExt;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, CopyInSink};
 use tokio_postgres::types::{IsNull, Type};
 
 use super::encode::encode;
@@ -62,27 +64,23 @@ pub(super) async fn copy_in(client: &Client, copy: Copy) -> Result<u64> {
             }
             r += 1;
             if buf.len() >= CHUNK {
-                sink.as_mut()
-                    .feed(buf.split().freeze())
-                    .await
-                    .map_err(error::query)?;
+                feed(sink.as_mut(), &mut buf).await?;
             }
         }
         // What is encoded goes out before waiting for rows still being converted.
         if !buf.is_empty() {
-            sink.as_mut()
-                .feed(buf.split().freeze())
-                .await
-                .map_err(error::query)?;
+            feed(sink.as_mut(), &mut buf).await?;
         }
         chunk = rows.next().await?;
     }
     buf.put_i16(-1);
-    sink.as_mut()
-        .feed(buf.freeze())
-        .await
-        .map_err(error::query)?;
+    feed(sink.as_mut(), &mut buf).await?;
     sink.as_mut().finish().await.map_err(error::query)
+}
+
+/// Hands what `buf` holds to the connection, leaving `buf` empty.
+async fn feed(mut sink: Pin<&mut CopyInSink<Bytes>>, buf: &mut BytesMut) -> Result<()> {
+    sink.feed(buf.split().freeze()).await.map_err(error::query)
 }
 
 /// One field: its length as i32, then its bytes; NULL is length -1 and no bytes.
