@@ -3,8 +3,8 @@
 //   named prepared statements vs postgres.js; pgbench -S as the ceiling), a 20,000-row
 //   fetchAll (conversion vs query time), executeMany vs a postgres.js bulk insert.
 //   SQLite (file, WAL): PK lookups with 8 in flight vs a synchronous better-sqlite3 loop.
-//   Also the same INSERT per row through postgres.js (pipelined in one transaction),
-//   the peer that runs what executeMany runs.
+//   Also executeMany of a statement it keeps per row (INSERT ... SELECT), beside the
+//   same INSERT per row through postgres.js (pipelined in one transaction).
 // `--quick` runs tiny counts (the CI smoke); `--bulk` only the Postgres bulk writes.
 // Postgres parts skip if it is unreachable.
 import { spawnSync } from 'node:child_process';
@@ -117,7 +117,9 @@ async function postgresBench() {
     const data = Array.from({ length: N.many }, (_, i) => [i, `n${i}`, i / 3]);
     const objects = data.map(([id, name, score]) => ({ id, name, score }));
     const loads = [
-      ['fanio executeMany (pipelined, one tx)', () => db.executeMany(`INSERT INTO ${target} VALUES ($1, $2, $3)`, data)],
+      ['fanio executeMany (multi-row INSERTs, one tx)', () => db.executeMany(`INSERT INTO ${target} VALUES ($1, $2, $3)`, data)],
+      // INSERT ... SELECT is left as it is: one execute per row, what the driver allows.
+      ['fanio executeMany, one execute per row', () => db.executeMany(`INSERT INTO ${target} SELECT $1, $2, $3`, data)],
       ['fanio copyRecords (COPY BINARY)', () => db.copyRecords(target, data, { columns: ['id', 'name', 'score'] })],
       ['postgres.js bulk INSERT (20k-row chunks)', () =>
         pjs.begin(async (tx) => {

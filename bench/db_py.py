@@ -119,9 +119,12 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
         target = f"{table}_load"
         data = [(i, f"row {i}", i % 100) for i in range(bulk)]
         insert = f"INSERT INTO {target} VALUES ($1, $2, $3)"
+        per_row = f"INSERT INTO {target} SELECT $1, $2, $3"
         apg = await asyncpg.connect(PG_URL)
         loads = [
             ("fanio execute_many", lambda: db.execute_many(insert, data)),
+            # INSERT ... SELECT is left as it is: one execute per row, what the driver allows.
+            ("fanio execute_many, one execute per row", lambda: db.execute_many(per_row, data)),
             ("asyncpg executemany", lambda: apg.executemany(insert, data)),
             ("fanio copy_records", lambda: db.copy_records(target, data, columns=["id", "name", "v"])),
             ("asyncpg copy_records_to_table", lambda: apg.copy_records_to_table(target, records=data, columns=["id", "name", "v"])),

@@ -283,7 +283,9 @@ export interface Queries {
   fetchOptional<R extends Row = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R | null>;
   /** The first column of the first row; E_NO_ROWS if there is none. */
   fetchVal<V extends DbValue = DbValue>(sql: string, params?: DbParams | null, options?: QueryOptions): Op<V>;
-  /** One statement per parameter set, all in one transaction; resolves to the total rows affected. */
+  /** Runs `sql` once per parameter set, all in one transaction; resolves to the total rows
+   * affected. On Postgres a plain `INSERT ... VALUES ($1, ...)` is sent as multi-row INSERTs.
+   * Every value is checked before anything is sent; a failure names its `row`. */
   executeMany(sql: string, paramsList: readonly DbParams[], options?: QueryOptions): Op<number>;
   /** Loads records (COPY FROM STDIN BINARY on Postgres, prepared INSERTs in one
    * transaction on SQLite); `table` may be `schema.table`. Resolves to the rows loaded. */

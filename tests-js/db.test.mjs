@@ -396,6 +396,29 @@ describe('postgres', { skip: pgSkip }, () => {
     }
   });
 
+  test('a failing executeMany in a transaction leaves nothing of itself', async (t) => {
+    const db = await open({ maxConnections: 2 });
+    t.after(() => db.close());
+    const table = unique('fanio_many_tx');
+    await db.execute(`CREATE TABLE ${table} (id int4 PRIMARY KEY, name text NOT NULL UNIQUE)`);
+    const insert = `INSERT INTO ${table} VALUES ($1, $2)`;
+    try {
+      await assert.rejects(db.transaction(async (tx) => {
+        await tx.execute(insert, [-1, 'kept']);
+        const rows = Array.from({ length: 2000 }, (_, i) => [i, `n${i}`]);
+        rows[1500] = [2 ** 40, 'n1500']; // beyond int4: refused before anything is sent
+        await assert.rejects(tx.executeMany(insert, rows), code('E_INVALID_ARGUMENT', { row: 1500, index: 1 }));
+        assert.equal(await tx.fetchVal(`SELECT count(*) FROM ${table}`), 1n);
+        rows[1500] = [1500, 'n3']; // the name of row 3 again
+        await assert.rejects(tx.executeMany(insert, rows), code('E_DB', { row: 1500, sqlstate: '23505' }));
+        await tx.fetchVal('SELECT 1');
+      }), code('E_DB', { sqlstate: '25P02' }));
+      assert.equal(await db.fetchVal(`SELECT count(*) FROM ${table}`), 0n);
+    } finally {
+      await db.execute(`DROP TABLE ${table}`);
+    }
+  });
+
   test('pool exhaustion is E_POOL_TIMEOUT, then the pool recovers', async (t) => {
     const db = await open({ maxConnections: 1, acquireTimeout: 200 });
     t.after(() => db.close());

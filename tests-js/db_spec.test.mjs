@@ -129,6 +129,7 @@ async function scenario(db, s, backend) {
       else check(got, e, backend, where);
     }
   } finally {
+    for (const sql of s.teardown ?? []) await db.execute(fill(sql));
     await db.execute(`DROP TABLE IF EXISTS ${table}`);
   }
 }

@@ -226,6 +226,26 @@ async def test_execute_many_is_one_transaction(pg: fanio.Database, table: str) -
     assert await pg.execute_many(f"INSERT INTO {table} VALUES ($1, $2, $3)", rows) == 3000
 
 
+async def test_execute_many_in_a_transaction_leaves_nothing_of_itself_when_it_fails(pg: fanio.Database, table: str) -> None:
+    insert = f"INSERT INTO {table} VALUES ($1, $2, $3)"
+    async with pg.transaction() as tx:
+        await tx.execute(insert, [-1, "kept", 0])
+        rows: list[tuple[object, ...]] = [(i, f"n{i}", i) for i in range(2000)]
+        rows[1500] = ("1500", "n1500", 0)  # text for an int column: refused before anything is sent
+        with pytest.raises(fanio.InvalidArgument) as bad:
+            await tx.execute_many(insert, rows)
+        assert (bad.value.row, bad.value.index) == (1500, 1)
+        assert await tx.fetch_val(f"SELECT count(*) FROM {table}") == 1
+        rows[1500] = (1500, "n3", 0)  # the name of row 3 again
+        with pytest.raises(fanio.IntegrityError) as dup:
+            await tx.execute_many(insert, rows)
+        assert (dup.value.row, dup.value.sqlstate) == (1500, "23505")
+        with pytest.raises(fanio.DatabaseError) as aborted:
+            await tx.fetch_val("SELECT 1")
+        assert aborted.value.sqlstate == "25P02"
+    assert await pg.fetch_val(f"SELECT count(*) FROM {table}") == 0
+
+
 # --- the pool under pressure ----------------------------------------------------------
 
 

@@ -206,6 +206,8 @@ async def test_behaviour(case: tuple[dict[str, Any], str], tmp_path: Path) -> No
         for step in scenario["steps"]:
             await run_step(db, step, table)
     finally:
+        for sql in scenario.get("teardown", []):
+            await db.execute(sql.replace("$t", table))
         await db.execute(f"DROP TABLE IF EXISTS {table}")
         await db.close()
 

@@ -597,6 +597,155 @@ fn execute_many_and_copy_records() {
     );
 }
 
+/// A table whose INSERT statements a statement-level trigger counts in `S.stmts`.
+fn counted_table(db: &Database, s: &Schema, columns: &str) {
+    for sql in [
+        format!("CREATE TABLE S.r ({columns})"),
+        "CREATE TABLE S.stmts (n int)".into(),
+        "CREATE FUNCTION S.count() RETURNS trigger LANGUAGE plpgsql \
+         AS 'BEGIN INSERT INTO S.stmts VALUES (1); RETURN NULL; END'"
+            .into(),
+        "CREATE TRIGGER c AFTER INSERT ON S.r FOR EACH STATEMENT EXECUTE FUNCTION S.count()".into(),
+    ] {
+        ok(db.execute(&s.sql(&sql), none()));
+    }
+}
+
+/// A plain INSERT ... VALUES runs as multi-row statements of power-of-two sizes, within
+/// Postgres's 65,535 parameters per statement; other INSERTs one statement per row.
+#[test]
+fn execute_many_sends_plain_inserts_as_multi_row_statements() {
+    let Some(db) = connect(&base_url(), PoolOptions::default()) else {
+        return;
+    };
+    let s = Schema::new(&db);
+    let cols = (0..100).map(|c| format!("c{c} int4")).collect::<Vec<_>>();
+    counted_table(
+        &db,
+        &s,
+        &format!("id int4 PRIMARY KEY, v text, {}", cols.join(", ")),
+    );
+    let stmts = || int(db.fetch_val(&s.sql("SELECT count(*) FROM S.stmts"), none()));
+    let two = |ids: std::ops::Range<i64>| -> Vec<Params> {
+        ids.map(|i| p(vec![Cell::int(i), Cell::text(&format!("v{i}"))]))
+            .collect()
+    };
+
+    let insert = s.sql("INSERT INTO S.r (id, v) VALUES ($1, $2)");
+    assert_eq!(int(db.execute_many(&insert, two(0..2500))), 2500);
+    assert_eq!(stmts(), 6, "1024 + 1024 + 256 + 128 + 64 + 4");
+    assert_eq!(int(db.execute_many(&insert, two(2500..2501))), 1);
+    assert_eq!(stmts(), 7);
+    assert_eq!(
+        int(db.fetch_val(
+            &s.sql("SELECT sum(id) FROM S.r WHERE v = 'v' || id"),
+            none()
+        )),
+        2501 * 2500 / 2
+    );
+
+    let select = s.sql("INSERT INTO S.r (id, v) SELECT $1, $2");
+    assert_eq!(int(db.execute_many(&select, two(3000..3010))), 10);
+    let conflict = s.sql("INSERT INTO S.r (id, v) VALUES ($1, $2) ON CONFLICT DO NOTHING");
+    assert_eq!(int(db.execute_many(&conflict, two(3005..3015))), 5);
+    assert_eq!(stmts(), 7 + 10 + 10);
+
+    // 102 parameters a row: 65,535 / 102 = 642 rows at most, so 512 per statement.
+    let wide = s.sql(&format!(
+        "INSERT INTO S.r VALUES ({})",
+        (1..=102)
+            .map(|k| format!("${k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let sets = (10_000..11_100)
+        .map(|i| {
+            p((0..102)
+                .map(|c| if c == 1 { Cell::Null } else { Cell::int(i + c) })
+                .collect())
+        })
+        .collect();
+    assert_eq!(int(db.execute_many(&wide, sets)), 1100);
+    assert_eq!(stmts(), 27 + 5, "512 + 512 + 64 + 8 + 4");
+    assert_eq!(
+        int(db.fetch_val(
+            &s.sql("SELECT sum(c99 - id) FROM S.r WHERE id >= 10000"),
+            none()
+        )),
+        1100 * 101
+    );
+}
+
+/// Inside a transaction a failing execute_many, rewritten or not, names the failing row
+/// and leaves nothing of itself: a value that does not fit is refused before anything is
+/// sent (the transaction goes on), a database error aborts the transaction.
+#[test]
+fn a_failing_execute_many_in_a_transaction_leaves_nothing_of_itself() {
+    let Some(db) = connect(&base_url(), PoolOptions::default()) else {
+        return;
+    };
+    let s = Schema::new(&db);
+    counted_table(&db, &s, "id int4 PRIMARY KEY, v text");
+    for insert in [
+        "INSERT INTO S.r (id, v) VALUES ($1, $2)",
+        "INSERT INTO S.r (id, v) SELECT $1, $2",
+    ] {
+        let insert = s.sql(insert);
+        let mut ids: Vec<Cell> = (0..2000).map(Cell::int).collect();
+        ids[1500] = Cell::int(1 << 40);
+        let t = tx(db.begin(TxOptions::default()));
+        let e = err(t.execute_many(
+            &insert,
+            ids.into_iter().map(|id| p(vec![id, Cell::Null])).collect(),
+        ));
+        assert_eq!(
+            (e.code, e.field("row"), e.field("index")),
+            (
+                Code::InvalidArgument,
+                Some(&Field::Int(1500)),
+                Some(&Field::Int(1))
+            ),
+            "{insert}"
+        );
+        assert_eq!(
+            int(t.fetch_val(&s.sql("SELECT count(*) FROM S.r"), none())),
+            0,
+            "{insert}: nothing was sent"
+        );
+        ok(t.rollback());
+
+        let mut ids: Vec<i64> = (0..2000).collect();
+        ids[1200] = 3;
+        let t = tx(db.begin(TxOptions::default()));
+        let e = err(t.execute_many(
+            &insert,
+            ids.into_iter()
+                .map(|id| p(vec![Cell::int(id), Cell::Null]))
+                .collect(),
+        ));
+        assert_eq!(
+            (e.code, e.field("row"), e.field("sqlstate")),
+            (
+                Code::Db,
+                Some(&Field::Int(1200)),
+                Some(&Field::Str("23505".into()))
+            ),
+            "{insert}"
+        );
+        let after = err(t.fetch_val("SELECT 1", none()));
+        assert_eq!(
+            after.field("sqlstate"),
+            Some(&Field::Str("25P02".into())),
+            "aborted"
+        );
+        ok(t.rollback());
+    }
+    assert_eq!(
+        int(db.fetch_val(&s.sql("SELECT count(*) FROM S.r"), none())),
+        0
+    );
+}
+
 /// More sets than execute_many keeps in flight, and more bytes than one COPY chunk: a
 /// failure names its row, and nothing of the batch stays.
 #[test]

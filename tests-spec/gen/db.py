@@ -111,8 +111,11 @@ sq("NULL", "NULL", NULL)
 B = []
 
 
-def sc(name, backends, steps, setup=()):
-    B.append({"name": name, "backends": backends, "setup": list(setup), "steps": steps})
+def sc(name, backends, steps, setup=(), teardown=()):
+    case = {"name": name, "backends": backends, "setup": list(setup), "steps": steps}
+    if teardown:
+        case["teardown"] = list(teardown)
+    B.append(case)
 
 
 BOTH = ["postgres", "sqlite"]
@@ -224,6 +227,31 @@ sc("execute_many is one transaction: a failing row rolls back all", BOTH, [
          expect_error={"code": "E_DB", "integrity": True, "fields": {"row": 2}}),
     step("fetch_val", "SELECT count(*) FROM $t", expect=n(0)),
 ], setup=[ITEMS])
+# A statement-level trigger counts the INSERT statements the server ran: a plain INSERT
+# ... VALUES goes as multi-row statements of a power-of-two number of rows each (300 =
+# 256 + 32 + 8 + 4); INSERT ... SELECT one statement per row. A failing row is still named.
+STMTS = "SELECT count(*) FROM $t_stmts"
+sc("execute_many sends a plain INSERT as multi-row statements, and names a failing row", PG_ONLY, [
+    step("execute_many", "INSERT INTO $t (id, name) VALUES ($1, $2::text)",
+         params_seq=[[n(i), t(f"n{i}")] for i in range(1, 301)], expect=300),
+    step("fetch_val", STMTS, expect=n(4)),
+    step("fetch_one", "SELECT sum(id) AS ids, count(DISTINCT name) AS names, min(qty) AS lo, max(qty) AS hi FROM $t",
+         expect={"columns": ["ids", "names", "lo", "hi"], "values": [n(45150), n(300), n(7), n(7)]}),
+    step("execute_many", "INSERT INTO $t (id, name) SELECT $1, $2",
+         params_seq=[[n(i), t(f"n{i}")] for i in range(301, 304)], expect=3),
+    step("fetch_val", STMTS, expect=n(7)),
+    step("execute_many", "INSERT INTO $t (id, name) VALUES ($1, $2)",
+         params_seq=[[n(i), t("n5" if i == 1290 else f"n{i}")] for i in range(1000, 1300)],
+         expect_error={"code": "E_DB", "integrity": True,
+                       "fields": {"row": 290, "sqlstate": "23505", "constraint": "$t_name_key"}}),
+    step("fetch_val", "SELECT count(*) FROM $t", expect=n(303)),
+    step("fetch_val", STMTS, expect=n(7)),
+], setup=[
+    "CREATE TABLE $t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, qty INTEGER DEFAULT 7)",
+    "CREATE TABLE $t_stmts (n INTEGER)",
+    "CREATE FUNCTION $t_count() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN INSERT INTO $t_stmts VALUES (1); RETURN NULL; END'",
+    "CREATE TRIGGER $t_count AFTER INSERT ON $t FOR EACH STATEMENT EXECUTE FUNCTION $t_count()",
+], teardown=["DROP FUNCTION IF EXISTS $t_count() CASCADE", "DROP TABLE IF EXISTS $t_stmts"])
 sc("copy_records loads rows and counts them", BOTH, [
     step("copy_records", table="$t", columns=["id", "name", "qty"],
          records=[[n(1), t("a"), n(1)], [n(2), t("b"), NULL]], expect=2),

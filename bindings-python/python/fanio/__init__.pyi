@@ -204,7 +204,9 @@ class _Queries:
     def fetch_val(self, sql: str, params: Params = None) -> Op[Any]:
         """The first column of the first row; NoRows if there is none."""
     def execute_many(self, sql: str, seq_of_params: Iterable[Sequence[Param]]) -> Op[int]:
-        """One statement per parameter sequence, in one transaction; the rows affected."""
+        """Runs ``sql`` once per parameter sequence, in one transaction; the rows affected.
+        On Postgres a plain ``INSERT ... VALUES ($1, ...)`` is sent as multi-row INSERTs.
+        Every value is checked before anything is sent; a failure names its ``row``."""
     def copy_records(self, table: str, records: Iterable[Sequence[Param]], *, columns: Sequence[str]) -> Op[int]:
         """Loads rows into ``table`` (COPY on Postgres); the rows loaded. The rows are
         converted while the load runs: a bad value raises InvalidArgument (with ``row``

@@ -2,15 +2,19 @@
 //! tokio-postgres), its LRU of prepared statements, and how to run a call on it.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytes::BytesMut;
 use futures::stream::FuturesOrdered;
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::Notify;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{CancelToken, Client, Statement};
 
-use super::encode::Param;
+use super::encode::{Param, ParamError};
+use super::rewrite::Insert;
 use super::{decode, error};
 use crate::db::cell::{Cell, Columns, Params};
 use crate::db::shape::{Fetch, Reply};
@@ -63,6 +67,10 @@ impl Cache {
 /// with all in flight, +23 MB with this window; 64-4096 cost the same client CPU).
 const WINDOW: usize = 1024;
 
+/// Rows per multi-row INSERT of `execute_many` at most, and such statements in flight.
+const CHUNK_ROWS: usize = 1024;
+const CHUNKS_IN_FLIGHT: usize = 4;
+
 pub(super) struct Conn {
     pub client: Client,
     pub cancel: CancelToken,
@@ -113,6 +121,27 @@ fn check_count(stmt: &Statement, given: usize) -> Result<()> {
         return Err(Error::invalid(format!(
             "the statement takes {wanted} parameters, {given} given"
         )));
+    }
+    Ok(())
+}
+
+/// Every set of an `execute_many` encoded once before anything is sent: a value that
+/// does not fit fails the call before any I/O. Found while sending, it would come after
+/// the executes around it were already on their way (and applied, in a transaction).
+fn check_values(stmt: &Statement, sets: &[Vec<Cell>]) -> Result<()> {
+    let mut scratch = BytesMut::new();
+    for (r, cells) in sets.iter().enumerate() {
+        check_count(stmt, cells.len()).map_err(|e| e.with("row", r as i64))?;
+        for (param, ty) in params(cells, "parameter $", true).zip(stmt.params()) {
+            scratch.clear();
+            param.to_sql(ty, &mut scratch).map_err(|e| {
+                match e.downcast_ref::<ParamError>() {
+                    Some(p) => error::param(p),
+                    None => Error::invalid(e.to_string()),
+                }
+                .with("row", r as i64)
+            })?;
+        }
     }
     Ok(())
 }
@@ -215,15 +244,94 @@ impl Conn {
         })
     }
 
-    /// Every parameter set through one prepared statement, `WINDOW` executes in flight
-    /// and answered in order (the caller wraps it in a transaction). A failure names its
-    /// set as `row` (0-based); nothing more is sent after it.
+    /// Every parameter set of `sql` (the caller wraps it in a transaction): a plain
+    /// INSERT as multi-row INSERTs (`rewrite`), anything else one execute per set. Values
+    /// are checked before any I/O; a failure names its set as `row` (0-based).
     pub async fn execute_many(&self, sql: &str, sets: Vec<Params>) -> Result<u64> {
         let sets: Vec<Vec<Cell>> = sets.into_iter().map(positional).collect::<Result<_>>()?;
         let (stmt, _) = self.prepare(sql).await?;
-        for (r, cells) in sets.iter().enumerate() {
-            check_count(&stmt, cells.len()).map_err(|e| e.with("row", r as i64))?;
+        check_values(&stmt, &sets)?;
+        match Insert::parse(sql, stmt.params().len()) {
+            Some(insert) if sets.len() > 1 => self.execute_chunks(&insert, &stmt, &sets).await,
+            _ => self.execute_rows(&stmt, &sets).await,
         }
+    }
+
+    /// The sets in multi-row statements, inside a savepoint. If anything fails the
+    /// savepoint is rolled back and the sets run again one per execute, so what the
+    /// caller sees (the failing `row`, the rows applied, an aborted transaction) is
+    /// exactly what the plain path gives; only a lost connection is final at once.
+    async fn execute_chunks(
+        &self,
+        insert: &Insert,
+        one: &Statement,
+        sets: &[Vec<Cell>],
+    ) -> Result<u64> {
+        let sizes = insert.chunks(sets.len(), CHUNK_ROWS);
+        let chunked = async {
+            let mut stmts = HashMap::new();
+            for &size in &sizes {
+                if let Entry::Vacant(slot) = stmts.entry(size) {
+                    slot.insert(match size {
+                        1 => one.clone(),
+                        _ => self.prepare(&insert.sql(size)).await?.0,
+                    });
+                }
+            }
+            let mut pending = FuturesOrdered::new();
+            let mut chunks = sizes.iter().scan(0, |from, &size| {
+                *from += size;
+                Some((&stmts[&size], &sets[*from - size..*from]))
+            });
+            let mut total = 0;
+            loop {
+                while pending.len() < CHUNKS_IN_FLIGHT {
+                    let Some((stmt, rows)) = chunks.next() else {
+                        break;
+                    };
+                    let cells: Vec<Param> = rows
+                        .iter()
+                        .flat_map(|cells| params(cells, "parameter $", true))
+                        .collect();
+                    pending.push_back(async move {
+                        self.client
+                            .execute_raw(stmt, cells)
+                            .await
+                            .map_err(error::query)
+                    });
+                }
+                match pending.next().await {
+                    Some(n) => total += n?,
+                    None => return Ok::<_, Error>(total),
+                }
+            }
+        };
+        // The savepoint is sent ahead of the statements, not waited for on its own.
+        let (saved, total) = futures::join!(
+            self.client.batch_execute("SAVEPOINT fanio_execute_many"),
+            chunked
+        );
+        saved.map_err(error::query)?;
+        let total = match total {
+            Ok(total) => total,
+            Err(_) if self.client.is_closed() => return total,
+            Err(_) => {
+                self.client
+                    .batch_execute("ROLLBACK TO SAVEPOINT fanio_execute_many")
+                    .await
+                    .map_err(error::query)?;
+                self.execute_rows(one, sets).await?
+            }
+        };
+        self.client
+            .batch_execute("RELEASE SAVEPOINT fanio_execute_many")
+            .await
+            .map_err(error::query)?;
+        Ok(total)
+    }
+
+    /// One execute per set, `WINDOW` in flight and answered in order.
+    async fn execute_rows(&self, stmt: &Statement, sets: &[Vec<Cell>]) -> Result<u64> {
         // A loop rather than `stream::iter(..).buffered(..)`: a closure in the future's
         // type trips rustc's Send check on the op (rust-lang/rust#64552).
         let mut pending = FuturesOrdered::new();
@@ -232,7 +340,7 @@ impl Conn {
         loop {
             while pending.len() < WINDOW {
                 let Some((r, cells)) = rows.next() else { break };
-                pending.push_back(self.execute_row(&stmt, cells, r));
+                pending.push_back(self.execute_row(stmt, cells, r));
             }
             match pending.next().await {
                 Some(n) => total += n?,

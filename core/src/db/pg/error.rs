@@ -22,10 +22,15 @@ fn find<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'
     None
 }
 
+/// A parameter that did not fit its type.
+pub(super) fn param(p: &ParamError) -> Error {
+    Error::invalid(p.message.clone()).with("index", p.index as i64)
+}
+
 /// An error of a query.
 pub(super) fn query(e: tokio_postgres::Error) -> Error {
     if let Some(p) = find::<ParamError>(&e) {
-        return Error::invalid(p.message.clone()).with("index", p.index as i64);
+        return param(p);
     }
     if let Some(db) = e.as_db_error() {
         let mut err = Error::new(Code::Db, db.message()).with("sqlstate", db.code().code());

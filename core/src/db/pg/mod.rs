@@ -10,6 +10,7 @@ mod decode;
 mod encode;
 mod error;
 mod numeric;
+mod rewrite;
 mod tls;
 
 use std::str::FromStr;
