@@ -63,11 +63,21 @@ async function postgresBench() {
     if (!BULK_ONLY) {
       const keys = ids(N.lookups, N.table);
       const sql = `SELECT id, name, score FROM ${table} WHERE id = $1`;
-      console.log(`postgres: ${fmt(N.lookups)} PK lookups on ${fmt(N.table)} rows, 32 in flight`);
+      console.log(`postgres: ${fmt(N.lookups)} PK lookups on ${fmt(N.table)} rows, 32 in flight (fanio and pgbench: best of ${QUICK ? 1 : 3})`);
 
       await settle(keys.slice(0, 500).map((id) => db.fetchOne(sql, [id])), { limit: 32 }); // warm
-      const [fanioMs, results] = await timed(() => settle(keys.map((id) => db.fetchOne(sql, [id])), { limit: 32 }));
-      if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i])) throw new Error('fanio lookups went wrong');
+      // fanio and pgbench best of 3, interleaved: one run each swings by 1.5x here.
+      const bench = pgbenchSetup();
+      let fanioMs = Infinity;
+      let ceiling;
+      for (let round = 0; round < (QUICK ? 1 : 3); round++) {
+        const [ms, results] = await timed(() => settle(keys.map((id) => db.fetchOne(sql, [id])), { limit: 32 }));
+        if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i])) throw new Error('fanio lookups went wrong');
+        fanioMs = Math.min(fanioMs, ms);
+        const tps = bench && pgbenchRun(bench);
+        if (tps) ceiling = Math.max(ceiling ?? 0, tps);
+      }
+      if (bench) spawnSync('pgbench', ['-i', '-I', 'd', ...bench]);
       const base = report('fanio settle (native batch, 4 connections)', N.lookups, fanioMs);
 
       const pool = new pg.Pool({ connectionString: PG_URL, max: 32 });
@@ -84,7 +94,7 @@ async function postgresBench() {
       const [pjsMs] = await timed(() => Promise.all(keys.map(pjsLookup)));
       report('postgres.js (max 32) + p-limit', N.lookups, pjsMs, base);
 
-      pgbench(base);
+      if (ceiling) report('pgbench -S -M prepared -c32 (ceiling)', ceiling, 1000, base);
 
       // One wide result: how long conversion takes next to the query itself.
       const wide = `SELECT id, name, score, born, n FROM ${table} ORDER BY id LIMIT $1`;
@@ -157,24 +167,29 @@ async function postgresBench() {
 }
 
 /** pgbench's select-only prepared run, the server's own ceiling here. */
-function pgbench(base) {
+/** pgbench's tables made; its connection arguments, or undefined (saying why). */
+function pgbenchSetup() {
   const which = spawnSync('pgbench', ['--version']);
   if (which.status !== 0) {
     console.log('  pgbench: not installed, no ceiling measured');
-    return;
+    return undefined;
   }
   const url = new URL(PG_URL);
   const conn = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres'), url.pathname.slice(1)];
   const init = spawnSync('pgbench', ['-i', '-q', '-s', '1', ...conn], { encoding: 'utf8' });
   if (init.status !== 0) {
     console.log(`  pgbench: init failed: ${init.stderr.trim().split('\n').pop()}`);
-    return;
+    return undefined;
   }
+  return conn;
+}
+
+/** One pgbench -S run: its transactions per second, or undefined (saying why). */
+function pgbenchRun(conn) {
   const run = spawnSync('pgbench', ['-S', '-M', 'prepared', '-c32', '-j2', `-T${N.pgbenchSecs}`, ...conn], { encoding: 'utf8' });
-  spawnSync('pgbench', ['-i', '-I', 'd', ...conn]);
   const tps = /tps = ([\d.]+)/.exec(run.stdout);
-  if (tps) report(`pgbench -S -M prepared -c32 (ceiling)`, Number(tps[1]), 1000, base);
-  else console.log(`  pgbench: no result: ${run.stderr.trim().split('\n').pop()}`);
+  if (!tps) console.log(`  pgbench: no result: ${run.stderr.trim().split('\n').pop()}`);
+  return tps ? Number(tps[1]) : undefined;
 }
 
 async function sqliteBench() {

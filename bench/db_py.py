@@ -77,7 +77,11 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
     keys = ids(lookups, rows)
     try:
         if not bulk_only:
-            print(f"Postgres: {lookups:,} primary-key lookups on {rows:,} rows, {inflight} in flight")
+            print(f"Postgres: {lookups:,} primary-key lookups on {rows:,} rows, {inflight} in flight (fanio and pgbench: best of {1 if quick else 3})")
+            # fanio and pgbench best of 3, interleaved: one run each swings by 1.5x here.
+            rounds = 1 if quick else 3
+            bench = pgbench_setup()
+            ceiling = 0.0
             for conns in (4, 8):
                 async with await fanio.connect(PG_URL, max_connections=conns) as f:
                     await f.fetch_one(sql, [1])
@@ -86,8 +90,13 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
                     async def batch() -> None:
                         out[:] = await fanio.settle([f.fetch_one(sql, [k]) for k in keys], limit=inflight)
 
-                    record("pg lookups", f"fanio settle (native batch, pool {conns})", lookups, await timed(batch))
-                    assert all(o.value["id"] == k for o, k in zip(out, keys))  # type: ignore[union-attr]
+                    secs = float("inf")
+                    for _ in range(rounds):
+                        secs = min(secs, await timed(batch))
+                        assert all(o.value["id"] == k for o, k in zip(out, keys))  # type: ignore[union-attr]
+                        if bench and conns == 4:
+                            ceiling = max(ceiling, pgbench_run(bench, quick))
+                    record("pg lookups", f"fanio settle (native batch, pool {conns})", lookups, secs)
             for size in (8, 32):
                 pool = await asyncpg.create_pool(PG_URL, min_size=size, max_size=size)
                 record("pg lookups", f"asyncpg pool {size} (gather + Semaphore)", lookups,
@@ -102,7 +111,8 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
 
             record("pg lookups", "psqlpy pool 8 (gather + Semaphore)", lookups, await timed(lambda: bounded(lookups, inflight, psqlpy_one)))
             ppool.close()
-            pgbench(quick)
+            if ceiling:
+                record("pg lookups", "pgbench -S -M prepared -c32 (ceiling)", int(ceiling), 1)
 
             # Converting rows: a re-await of a finished op converts its outcome again without
             # any I/O, so (first await - re-await) is the query and the re-await the conversion.
@@ -147,24 +157,30 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
         await db.close()
 
 
-def pgbench(quick: bool) -> None:
+def pgbench_setup() -> tuple[str, dict[str, str]] | None:
+    """pgbench's tables made; its executable and environment, or None (saying why)."""
     exe = shutil.which("pgbench") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))), None)
     if exe is None:
         print("  pgbench not found: no ceiling")
-        return
+        return None
     env = {**os.environ, "PGHOST": "127.0.0.1", "PGUSER": "postgres"}
     init = subprocess.run([str(exe), "-i", "-s", "1", "-q", "-I", "dtgp", "test"], env=env, capture_output=True, text=True)
     if init.returncode:
         print(f"  pgbench -i failed: {init.stderr.strip()[:200]}")
-        return
+        return None
+    return str(exe), env
+
+
+def pgbench_run(bench: tuple[str, dict[str, str]], quick: bool) -> float:
+    """One pgbench -S run: its transactions per second (0 if it gave none, saying why)."""
+    exe, env = bench
     seconds = 1 if quick else 5
-    run = subprocess.run([str(exe), "-S", "-M", "prepared", "-c32", "-j2", f"-T{seconds}", "test"], env=env, capture_output=True, text=True)
+    run = subprocess.run([exe, "-S", "-M", "prepared", "-c32", "-j2", f"-T{seconds}", "test"], env=env, capture_output=True, text=True)
     m = re.search(r"tps = ([\d.]+)", run.stdout)
     if not m:
         print(f"  pgbench gave no tps: {run.stderr.strip()[:200]}")
-        return
-    tps = float(m.group(1))
-    record("pg lookups", f"pgbench -S -M prepared -c32 -T{seconds} (ceiling)", int(tps * seconds), seconds)
+        return 0.0
+    return float(m.group(1))
 
 
 # --- SQLite ---------------------------------------------------------------------------
