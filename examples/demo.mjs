@@ -35,14 +35,17 @@ console.log(`took ${ms.toFixed(0)} ms`);
 await httpDemo();
 await databaseDemo();
 
-/** An embedded SQLite file: a table filled by executeMany, then a bounded batch of
- * point lookups (every 10th id is missing on purpose: E_NO_ROWS), run natively. */
+/** An embedded SQLite file: a table filled by executeMany, then one bounded batch of
+ * point lookups (every 10th id is missing on purpose: E_NO_ROWS) mixed with HTTP GETs to
+ * the local testbed, the whole batch settled in Rust. */
 async function databaseDemo() {
   const ROWS = 5000;
   const LOOKUPS = 2000;
   const dir = mkdtempSync(join(tmpdir(), 'fanio-demo-'));
+  const bed = await startTestbed();
   try {
     const db = await connect(`sqlite://${join(dir, 'demo.db')}`, { maxConnections: 4 });
+    const client = new Client({ baseUrl: bed.http });
     await db.execute('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, score REAL)');
     const users = Array.from({ length: ROWS }, (_, i) => [i, `user ${i}`, (i * 37) % 100]);
     let t = performance.now();
@@ -50,19 +53,27 @@ async function databaseDemo() {
     console.log(`\nfanio (node) + SQLite: executeMany inserted ${inserted} rows in ${(performance.now() - t).toFixed(0)} ms`);
     // Ids past the table (every 10th lookup) find nothing: fetchOne rejects with E_NO_ROWS.
     const ids = Array.from({ length: LOOKUPS }, (_, i) => (i % 10 === 9 ? ROWS + i : (i * 7919) % ROWS));
+    const ops = ids.flatMap((id, i) => {
+      const lookup = db.fetchOne('SELECT id, name, score FROM users WHERE id = ?', [id]);
+      // One GET after every 4th lookup.
+      return i % 4 === 3 ? [lookup, client.get(`/bytes/${(i % 8) * 128}`)] : [lookup];
+    });
     t = performance.now();
-    const results = await settle(ids.map((id) => db.fetchOne('SELECT id, name, score FROM users WHERE id = ?', [id])), { limit: 32 });
+    const results = await settle(ops, { limit: 32 });
     const ms = performance.now() - t;
     const table = new Map();
     for (const r of results) {
-      const key = r.status === 'fulfilled' ? 'fulfilled' : `rejected ${r.reason.code}`;
+      const key = r.status === 'rejected' ? `rejected ${r.reason.code}`
+        : typeof r.value.status === 'number' ? `fulfilled HTTP ${r.value.status}` : 'fulfilled row';
       table.set(key, (table.get(key) ?? 0) + 1);
     }
-    console.log(`${LOOKUPS} lookups, limit 32, settled in ${ms.toFixed(0)} ms; first: ${JSON.stringify(results[0].value)}`);
+    console.log(`${LOOKUPS} lookups (every 10th id missing) and ${ops.length - LOOKUPS} HTTP GETs in one batch, limit 32, settled in ${ms.toFixed(0)} ms; first: ${JSON.stringify(results[0].value)}`);
     console.log('outcome                      count');
     for (const [key, count] of [...table].sort()) console.log(`${key.padEnd(28)} ${String(count).padStart(5)}`);
+    await client.close();
     await db.close();
   } finally {
+    await bed.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,8 @@
 """fanio demo: a few thousand mixed sleep/fail ops, a limit, a progress bar (on a
 terminal), then a table of outcomes by status and code and the time taken. Then the
 same for HTTP: ~2,000 requests to the local testbed server, some 404s refused with
-error_for_status, some that never answer cut off by a short timeout."""
+error_for_status, some that never answer cut off by a short timeout. Then an embedded
+SQLite database: a bulk insert, and lookups mixed with HTTP requests in one batch."""
 
 import asyncio
 import tempfile
@@ -77,26 +78,35 @@ async def http_demo() -> None:
 
 
 async def database_demo() -> None:
-    """Embedded SQLite in a temp dir: a table filled with execute_many, then a bounded
-    batch of point lookups, every 10th for an id that does not exist (NoRows)."""
-    rows, lookups = 5000, 2000
-    with tempfile.TemporaryDirectory() as tmp:
-        async with await fanio.connect(f"sqlite://{Path(tmp) / 'demo.db'}", max_connections=4) as db:
+    """Embedded SQLite in a temp dir: a table filled with execute_many, then one bounded
+    batch of point lookups (every 10th for an id that does not exist: NoRows) mixed with
+    HTTP GETs to the local testbed, the whole batch settled in Rust."""
+    rows, lookups, gets = 5000, 2000, 500
+    with tempfile.TemporaryDirectory() as tmp, testbed() as tb:
+        async with await fanio.connect(f"sqlite://{Path(tmp) / 'demo.db'}", max_connections=4) as db, fanio.Client(tb.http) as client:
             await db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL)")
             start = time.perf_counter()
             await db.execute_many("INSERT INTO items VALUES (?, ?, ?)", [(i, f"item {i}", i * 0.5) for i in range(rows)])
             filled = time.perf_counter() - start
             ids = [i * 7 % rows if i % 10 else rows + i for i in range(lookups)]
+            ops: list[fanio.Op[object]] = []
+            for i, ident in enumerate(ids):
+                ops.append(db.fetch_one("SELECT id, name, price FROM items WHERE id = ?", [ident]))
+                if i % 4 == 3:  # one GET after every 4th lookup
+                    ops.append(client.get(f"/bytes/{(i % 8) * 128}"))
             start = time.perf_counter()
-            outcomes = await fanio.settle([db.fetch_one("SELECT id, name, price FROM items WHERE id = ?", [i]) for i in ids], limit=32)
+            outcomes = await fanio.settle(ops, limit=32)
             took = time.perf_counter() - start
-    table = Counter(
-        "fulfilled" if isinstance(o, fanio.Fulfilled) else f"rejected {getattr(o.error, 'code', '?')}"
-        for o in outcomes
-    )
+
+    def label(o: fanio.Fulfilled[object] | fanio.Rejected[BaseException]) -> str:
+        if isinstance(o, fanio.Rejected):
+            return f"rejected {getattr(o.error, 'code', '?')}"
+        return f"fulfilled HTTP {o.value.status}" if isinstance(o.value, fanio.Response) else "fulfilled row"
+
+    table = Counter(label(o) for o in outcomes)
     first = next(o.value for o in outcomes if isinstance(o, fanio.Fulfilled))
     print(f"\nfanio (python) database: SQLite, {rows} rows by execute_many in {filled * 1000:.0f} ms")
-    print(f"{lookups} fetch_one lookups, limit 32, every 10th id missing; first: {first!r}")
+    print(f"{lookups} fetch_one lookups (every 10th id missing) and {gets} HTTP GETs in one batch, limit 32; first: {first!r}")
     print(f"{'outcome':<28} {'count':>5}")
     for key, count in sorted(table.items()):
         print(f"{key:<28} {count:>5}")

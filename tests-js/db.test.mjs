@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { describe, test } from 'node:test';
 
-import { connect, Database, FanioError, opStats, resetOpStats, settle, sleep, Transaction } from '../bindings-node/index.mjs';
+import { Client, connect, Database, FanioError, opStats, resetOpStats, settle, sleep, Transaction } from '../bindings-node/index.mjs';
 import { PG_URL, pgSkip, sqliteUrl, unique } from './db_env.mjs';
 import { until } from './helpers.mjs';
+import { startTestbed } from './testbed.mjs';
 
 const code = (c, fields = {}) => (e) => {
   assert.ok(e instanceof FanioError, `a FanioError, got ${e}`);
@@ -209,6 +210,23 @@ describe('sqlite', () => {
     assert.deepEqual([mixed[0].value, mixed[1].value, mixed[2].reason.code, mixed[3].value], [1, 'slept', 'E_NO_ROWS', 2]);
     assert.equal(opStats().running, 0);
     await db.close();
+  });
+
+  test('one batch mixing database, HTTP and sleep ops keeps input order and the limit', async (t) => {
+    const bed = await startTestbed();
+    const db = await connect(sqliteUrl(), { maxConnections: 4 });
+    const client = new Client({ baseUrl: bed.http });
+    t.after(async () => { await client.close(); await db.close(); await bed.close(); });
+    const ops = Array.from({ length: 50 }, (_, i) => [db.fetchVal('SELECT ?', [i]), sleep(1, -i), client.get(`/bytes/${i}`)]).flat();
+    ops.push(db.fetchOne('SELECT 1 WHERE 0'));
+    resetOpStats();
+    const out = await settle(ops, { limit: 8 });
+    assert.ok(opStats().peak <= 8, `peak ${opStats().peak}`);
+    const values = out.slice(0, -1).map((r) => r.value);
+    assert.deepEqual(values.filter((_, k) => k % 3 === 0), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(values.filter((_, k) => k % 3 === 1), Array.from({ length: 50 }, (_, i) => -i));
+    assert.deepEqual(values.filter((_, k) => k % 3 === 2).map((r) => [r.status, r.content.length]), Array.from({ length: 50 }, (_, i) => [200, i]));
+    assert.equal(out.at(-1).reason.code, 'E_NO_ROWS');
   });
 
   test('copyRecords with a bad value far into its rows', async () => {

@@ -14,6 +14,7 @@ import pytest
 import fanio
 from conftest import eventually_no_running_ops
 from dbkit import PG_URL, pg_or_skip, unique
+from testbed import Testbed as Server  # not `Testbed`: pytest would try to collect it
 
 ITEMS = "CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL UNIQUE, qty int)"
 
@@ -336,14 +337,20 @@ async def test_native_batch_of_sqlite_lookups_runs_at_most_limit(lite: fanio.Dat
     assert [o.value["v"] for o in out] == list(range(300))  # type: ignore[union-attr]
 
 
-async def test_batch_mixing_db_ops_and_sleep(lite: fanio.Database) -> None:
-    ops: list[fanio.Op[object]] = []
-    for i in range(50):
-        ops.append(lite.fetch_val("SELECT ?", [i]))
-        ops.append(fanio.sleep(0.001, -i))
-    ops.append(lite.fetch_one("SELECT 1 WHERE 0"))
-    out = await fanio.settle(ops, limit=8)
-    assert [o.value for o in out[:-1]] == [v for i in range(50) for v in (i, -i)]  # type: ignore[union-attr]
+async def test_batch_mixing_db_http_and_sleep_ops(lite: fanio.Database, testbed: Server) -> None:
+    async with fanio.Client(testbed.http) as client:
+        ops: list[fanio.Op[object]] = []
+        for i in range(50):
+            ops.append(lite.fetch_val("SELECT ?", [i]))
+            ops.append(fanio.sleep(0.001, -i))
+            ops.append(client.get(f"/bytes/{i}"))
+        ops.append(lite.fetch_one("SELECT 1 WHERE 0"))
+        fanio.reset_op_stats()
+        out = await fanio.settle(ops, limit=8)
+    assert fanio.op_stats()["peak"] <= 8
+    values = [o.value for o in out[:-1]]  # type: ignore[union-attr]
+    assert values[0::3] == list(range(50)) and values[1::3] == [-i for i in range(50)]
+    assert [(r.status, len(r.content)) for r in values[2::3]] == [(200, i) for i in range(50)]
     assert isinstance(out[-1], fanio.Rejected) and out[-1].error.code == "E_NO_ROWS"
 
 
