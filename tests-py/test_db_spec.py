@@ -17,10 +17,9 @@ import pytest_asyncio
 
 import fanio
 from conftest import ROOT
-from dbkit import pg_or_skip, unique
+from dbkit import PG_URL, pg_or_skip, unique
 
 SPEC = json.loads((ROOT / "tests-spec" / "db.json").read_text())
-UTC = dt.timezone.utc
 
 
 def decode(tagged: Any) -> Any:
@@ -48,13 +47,14 @@ def decode(tagged: Any) -> Any:
         case "timestamp":
             return {"infinity": dt.datetime.max, "-infinity": dt.datetime.min}.get(v) or dt.datetime.fromisoformat(v)
         case "timestamptz":
+            # asyncpg's infinities are the naive extremes, for timestamptz too.
             inf = {"infinity": dt.datetime.max, "-infinity": dt.datetime.min}.get(v)
-            if inf is not None:
-                return inf.replace(tzinfo=UTC)
-            return dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+            return inf or dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
         case "interval":
+            # asyncpg's rule: whole years of 365 days, the months left of 30, toward zero.
             months, days, micros = v
-            return dt.timedelta(days=months * 30 + days, microseconds=micros)
+            years = int(months / 12)
+            return dt.timedelta(days=years * 365 + (months - years * 12) * 30 + days, microseconds=micros)
         case "inet":
             iface = ipaddress.ip_interface(v)
             full = iface.network.prefixlen == iface.max_prefixlen
@@ -124,6 +124,48 @@ async def test_pg_type(pg: tuple[fanio.Database, str, set[str]], row: dict[str, 
     if "param_sql" in row:
         same(await db.fetch_val(sql(row["param_sql"]), [decode(row["expect"])]), row["expect"])
         assert await db.fetch_val(sql(row["param_sql"]), [None]) is None
+
+
+def as_asyncpg(mine: Any, theirs: Any, where: str) -> None:
+    """`mine` is what asyncpg gave (`theirs`), in value and type; json comes parsed
+    where asyncpg gives its text."""
+    if isinstance(theirs, list):
+        assert isinstance(mine, list) and len(mine) == len(theirs), where
+        for m, t in zip(mine, theirs):
+            as_asyncpg(m, t, where)
+        return
+    if isinstance(theirs, str) and isinstance(mine, (dict, list)):
+        theirs = json.loads(theirs)
+    # asyncpg's UUID subclasses uuid.UUID.
+    assert isinstance(theirs, type(mine)) or isinstance(mine, type(theirs)), f"{where}: {type(mine)} vs {type(theirs)}"
+    if isinstance(mine, float) and math.isnan(mine) or isinstance(mine, Decimal) and mine.is_nan():
+        assert str(mine) == str(theirs), where
+    else:
+        assert mine == theirs, f"{where}: {mine!r} vs {theirs!r}"
+    if isinstance(mine, (dt.datetime, dt.time)):
+        assert mine.utcoffset() == theirs.utcoffset(), where
+    if isinstance(mine, Decimal):
+        assert str(mine) == str(theirs), f"{where}: the scale too"
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_pg_types_equal_what_asyncpg_returns(pg: tuple[fanio.Database, str, set[str]]) -> None:
+    """The issue's promise to asyncpg users, checked against asyncpg itself on every row."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    db, schema, extensions = pg
+    apg = await asyncpg.connect(PG_URL)
+    try:
+        checked = 0
+        for row in PG_ROWS:
+            if row.get("requires") and row["requires"] not in extensions:
+                continue
+            sql = row["select"].replace("$schema", schema)
+            as_asyncpg(await db.fetch_val(sql), await apg.fetchval(sql), row["name"])
+            checked += 1
+        assert checked >= len(PG_ROWS) - 1
+    finally:
+        await apg.close()
 
 
 # --- SQLite -------------------------------------------------------------------------

@@ -72,6 +72,7 @@ pg("timestamptz -infinity", "timestamptz", "'-infinity'::timestamptz", {"timesta
 pg("interval with months, days and time", "interval", "'1 year 2 mons 3 days 04:05:06.000007'::interval",
    {"interval": [14, 3, 14706000007]})
 pg("interval negative", "interval", "'-1 days -00:00:01'::interval", {"interval": [0, -1, -1000000]})
+pg("interval of negative years and months", "interval", "'-2 years -13 mons 5 days'::interval", {"interval": [-37, 5, 0]})
 pg("inet host", "inet", "'10.0.0.1'::inet", {"inet": "10.0.0.1/32"})
 pg("inet with a prefix", "inet", "'10.1.2.3/8'::inet", {"inet": "10.1.2.3/8"})
 pg("inet IPv6", "inet", "'::1'::inet", {"inet": "::1/128"})

@@ -40,8 +40,10 @@ pub fn to_py(py: Python<'_>, cell: &Cell) -> PyResult<Py<PyAny>> {
             days,
             microseconds,
         } => {
-            // asyncpg's rule: a month is 30 days (a timedelta has no months).
-            let days = *months as i64 * 30 + *days as i64;
+            // asyncpg's rule (a timedelta has no months): a whole year is 365 days, each
+            // month left over 30, both counted toward zero as Postgres stores them.
+            let (years, rest) = (*months / 12, *months % 12);
+            let days = years as i64 * 365 + rest as i64 * 30 + *days as i64;
             stdtypes::get(py)?
                 .timedelta
                 .call1(py, (days, 0, *microseconds))
@@ -87,11 +89,10 @@ fn date(py: Python<'_>, days: i32) -> PyResult<Py<PyAny>> {
 
 fn datetime(py: Python<'_>, micros: i64, utc: bool) -> PyResult<Py<PyAny>> {
     let t: &StdTypes = stdtypes::get(py)?;
-    match (micros, utc) {
-        (i64::MAX, false) => return Ok(t.datetime_max.clone_ref(py)),
-        (i64::MIN, false) => return Ok(t.datetime_min.clone_ref(py)),
-        (i64::MAX, true) => return Ok(t.datetime_max_utc.clone_ref(py)),
-        (i64::MIN, true) => return Ok(t.datetime_min_utc.clone_ref(py)),
+    // asyncpg gives the naive extremes for ±infinity, timestamptz included.
+    match micros {
+        i64::MAX => return Ok(t.datetime_max.clone_ref(py)),
+        i64::MIN => return Ok(t.datetime_min.clone_ref(py)),
         _ => {}
     }
     let (y, mo, d) = civil(micros.div_euclid(DAY_MICROS));

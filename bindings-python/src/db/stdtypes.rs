@@ -23,13 +23,12 @@ pub struct StdTypes {
     pub ipv6_network: Py<PyAny>,
     pub ipv4_address: Py<PyAny>,
     pub ipv6_address: Py<PyAny>,
-    /// Postgres `infinity` / `-infinity` become these, as asyncpg does.
+    /// Postgres `infinity` / `-infinity` become these, as asyncpg does (naive for
+    /// timestamptz too).
     pub date_max: Py<PyAny>,
     pub date_min: Py<PyAny>,
     pub datetime_max: Py<PyAny>,
     pub datetime_min: Py<PyAny>,
-    pub datetime_max_utc: Py<PyAny>,
-    pub datetime_min_utc: Py<PyAny>,
 }
 
 static TYPES: PyOnceLock<StdTypes> = PyOnceLock::new();
@@ -44,11 +43,6 @@ pub fn get(py: Python<'_>) -> PyResult<&StdTypes> {
         let utc = dt.getattr("timezone")?.getattr("utc")?;
         let date = dt.getattr("date")?;
         let datetime = dt.getattr("datetime")?;
-        let with_utc = |v: Bound<'_, PyAny>| -> PyResult<Py<PyAny>> {
-            let kwargs = pyo3::types::PyDict::new(py);
-            kwargs.set_item("tzinfo", &utc)?;
-            Ok(v.call_method("replace", (), Some(&kwargs))?.unbind())
-        };
         Ok(StdTypes {
             decimal: attr(&decimal, "Decimal")?,
             uuid: attr(&uuid, "UUID")?,
@@ -56,8 +50,6 @@ pub fn get(py: Python<'_>) -> PyResult<&StdTypes> {
             date_min: date.getattr("min")?.unbind(),
             datetime_max: datetime.getattr("max")?.unbind(),
             datetime_min: datetime.getattr("min")?.unbind(),
-            datetime_max_utc: with_utc(datetime.getattr("max")?)?,
-            datetime_min_utc: with_utc(datetime.getattr("min")?)?,
             date: date.unbind(),
             time: attr(&dt, "time")?,
             datetime: datetime.unbind(),
