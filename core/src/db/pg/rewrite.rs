@@ -146,10 +146,10 @@ impl Cursor<'_> {
         hit
     }
 
-    /// `name [, name]*` up to a closing parenthesis.
-    fn names(&mut self) -> bool {
+    /// `item [, item]*` up to and including a closing parenthesis.
+    fn list(&mut self, item: fn(&mut Self) -> bool) -> bool {
         loop {
-            if !self.name() {
+            if !item(self) {
                 return false;
             }
             if self.punct(b')') {
@@ -169,18 +169,8 @@ impl Cursor<'_> {
         }
         let more = ["precision", "varying", "with", "without", "time", "zone"];
         while more.iter().any(|kw| self.keyword(kw)) || (self.punct(b'.') && self.name()) {}
-        if self.punct(b'(') {
-            loop {
-                if !self.number() {
-                    return false;
-                }
-                if self.punct(b')') {
-                    break;
-                }
-                if !self.punct(b',') {
-                    return false;
-                }
-            }
+        if self.punct(b'(') && !self.list(Self::number) {
+            return false;
         }
         while self.punct(b'[') {
             self.number();
@@ -236,7 +226,7 @@ impl Insert {
                 return None;
             }
         }
-        if c.punct(b'(') && !c.names() {
+        if c.punct(b'(') && !c.list(Cursor::name) {
             return None;
         }
         if !c.keyword("VALUES") {
@@ -244,19 +234,8 @@ impl Insert {
         }
         let head_end = toks[c.at - 1].2;
         let open = c.at;
-        if !c.punct(b'(') {
+        if !(c.punct(b'(') && c.list(Cursor::element)) {
             return None;
-        }
-        loop {
-            if !c.element() {
-                return None;
-            }
-            if c.punct(b')') {
-                break;
-            }
-            if !c.punct(b',') {
-                return None;
-            }
         }
         let close = c.at - 1;
         c.punct(b';');
