@@ -38,5 +38,9 @@ for (let r = 0; r < ROUNDS; r++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pingPong = median(Array.from({ length: ROUNDS }, () => native.benchPingPong(SEQ)));
 console.log(`floor:      ${SEQ} x eventfd ping-pong of two threads  median ${pingPong.toFixed(1)} us/round trip`);
-console.log(`sequential: ${SEQ} x await sleep(0)      median ${median(seq).toFixed(1)} us/op  best ${Math.min(...seq).toFixed(1)}  x${(median(seq) / pingPong).toFixed(2)} floor`);
-console.log(`concurrent: ${CONC} x sleep(0) in Promise.all  median ${median(conc).toFixed(2)} us/op  best ${Math.min(...conc).toFixed(2)}`);
+console.log(
+  `sequential: ${SEQ} x await sleep(0)      median ${median(seq).toFixed(1)} us/op  best ${Math.min(...seq).toFixed(1)}  x${(median(seq) / pingPong).toFixed(2)} floor`,
+);
+console.log(
+  `concurrent: ${CONC} x sleep(0) in Promise.all  median ${median(conc).toFixed(2)} us/op  best ${Math.min(...conc).toFixed(2)}`,
+);

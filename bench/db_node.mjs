@@ -52,7 +52,9 @@ async function postgresBench() {
     return;
   }
   const table = `fanio_bench_${process.pid}`;
-  await db.execute(`CREATE UNLOGGED TABLE ${table} (id int4 PRIMARY KEY, name text, score float8, born timestamptz, n int8)`);
+  await db.execute(
+    `CREATE UNLOGGED TABLE ${table} (id int4 PRIMARY KEY, name text, score float8, born timestamptz, n int8)`,
+  );
   try {
     await db.execute(
       `INSERT INTO ${table} SELECT g, 'name ' || g, g / 7.0, now() - g * interval '1 minute', g * 1000 FROM generate_series(0, $1::int4 - 1) g`,
@@ -63,16 +65,27 @@ async function postgresBench() {
     if (!BULK_ONLY) {
       const keys = ids(N.lookups, N.table);
       const sql = `SELECT id, name, score FROM ${table} WHERE id = $1`;
-      console.log(`postgres: ${fmt(N.lookups)} PK lookups on ${fmt(N.table)} rows, 32 in flight (fanio and pgbench: best of ${QUICK ? 1 : 3})`);
+      console.log(
+        `postgres: ${fmt(N.lookups)} PK lookups on ${fmt(N.table)} rows, 32 in flight (fanio and pgbench: best of ${QUICK ? 1 : 3})`,
+      );
 
-      await settle(keys.slice(0, 500).map((id) => db.fetchOne(sql, [id])), { limit: 32 }); // warm
+      await settle(
+        keys.slice(0, 500).map((id) => db.fetchOne(sql, [id])),
+        { limit: 32 },
+      ); // warm
       // fanio and pgbench best of 3, interleaved: one run each swings by 1.5x here.
       const bench = pgbenchSetup();
       let fanioMs = Infinity;
       let ceiling;
       for (let round = 0; round < (QUICK ? 1 : 3); round++) {
-        const [ms, results] = await timed(() => settle(keys.map((id) => db.fetchOne(sql, [id])), { limit: 32 }));
-        if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i])) throw new Error('fanio lookups went wrong');
+        const [ms, results] = await timed(() =>
+          settle(
+            keys.map((id) => db.fetchOne(sql, [id])),
+            { limit: 32 },
+          ),
+        );
+        if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i]))
+          throw new Error('fanio lookups went wrong');
         fanioMs = Math.min(fanioMs, ms);
         const tps = bench && pgbenchRun(bench);
         if (tps) ceiling = Math.max(ceiling ?? 0, tps);
@@ -116,8 +129,12 @@ async function postgresBench() {
       if (rows.length !== N.wide) throw new Error('fetchAll went wrong');
       console.log(`postgres: one ${fmt(N.wide)}-row x 5-column result`);
       console.log(`  fanio execute (query, rows dropped)        ${execMs.toFixed(1).padStart(8)} ms`);
-      console.log(`  fanio fetchAll objects / arrays            ${allMs.toFixed(1).padStart(8)} / ${arrMs.toFixed(1)} ms  (decode + convert ~${(allMs - execMs).toFixed(1)} ms)`);
-      console.log(`  pg query / postgres.js                     ${pgWideMs.toFixed(1).padStart(8)} / ${pjsWideMs.toFixed(1)} ms`);
+      console.log(
+        `  fanio fetchAll objects / arrays            ${allMs.toFixed(1).padStart(8)} / ${arrMs.toFixed(1)} ms  (decode + convert ~${(allMs - execMs).toFixed(1)} ms)`,
+      );
+      console.log(
+        `  pg query / postgres.js                     ${pgWideMs.toFixed(1).padStart(8)} / ${pjsWideMs.toFixed(1)} ms`,
+      );
     }
 
     // executeMany vs postgres.js bulk insert (multi-row VALUES, chunked under its
@@ -127,17 +144,29 @@ async function postgresBench() {
     const data = Array.from({ length: N.many }, (_, i) => [i, `n${i}`, i / 3]);
     const objects = data.map(([id, name, score]) => ({ id, name, score }));
     const loads = [
-      ['fanio executeMany (multi-row INSERTs, one tx)', () => db.executeMany(`INSERT INTO ${target} VALUES ($1, $2, $3)`, data)],
+      [
+        'fanio executeMany (multi-row INSERTs, one tx)',
+        () => db.executeMany(`INSERT INTO ${target} VALUES ($1, $2, $3)`, data),
+      ],
       // INSERT ... SELECT is left as it is: one execute per row, what the driver allows.
       ['fanio executeMany, one execute per row', () => db.executeMany(`INSERT INTO ${target} SELECT $1, $2, $3`, data)],
       ['fanio copyRecords (COPY BINARY)', () => db.copyRecords(target, data, { columns: ['id', 'name', 'score'] })],
-      ['postgres.js bulk INSERT (20k-row chunks)', () =>
-        pjs.begin(async (tx) => {
-          for (let i = 0; i < objects.length; i += 20_000) await tx`INSERT INTO ${pjs(target)} ${pjs(objects.slice(i, i + 20_000))}`;
-        })],
+      [
+        'postgres.js bulk INSERT (20k-row chunks)',
+        () =>
+          pjs.begin(async (tx) => {
+            for (let i = 0; i < objects.length; i += 20_000)
+              await tx`INSERT INTO ${pjs(target)} ${pjs(objects.slice(i, i + 20_000))}`;
+          }),
+      ],
       // An array returned from the callback is what postgres.js pipelines in a transaction.
-      ['postgres.js same INSERT per row, pipelined', () =>
-        pjs.begin((tx) => data.map((row) => tx.unsafe(`INSERT INTO ${target} VALUES ($1, $2, $3)`, row, { prepare: true })))],
+      [
+        'postgres.js same INSERT per row, pipelined',
+        () =>
+          pjs.begin((tx) =>
+            data.map((row) => tx.unsafe(`INSERT INTO ${target} VALUES ($1, $2, $3)`, row, { prepare: true })),
+          ),
+      ],
     ];
     // Best of 3 rounds, the loads interleaved: one run each swings by 2x here.
     const rounds = QUICK ? 1 : 3;
@@ -149,7 +178,8 @@ async function postgresBench() {
         // The last load's dirty pages are written now, not during the next one.
         await db.execute('CHECKPOINT');
         const [ms] = await timed(run);
-        if ((await db.fetchVal(`SELECT count(*) FROM ${target}`)) !== BigInt(N.many)) throw new Error(`${name} went wrong`);
+        if ((await db.fetchVal(`SELECT count(*) FROM ${target}`)) !== BigInt(N.many))
+          throw new Error(`${name} went wrong`);
         best.set(name, Math.min(best.get(name) ?? Infinity, ms));
       }
     }
@@ -175,7 +205,15 @@ function pgbenchSetup() {
     return undefined;
   }
   const url = new URL(PG_URL);
-  const conn = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres'), url.pathname.slice(1)];
+  const conn = [
+    '-h',
+    url.hostname,
+    '-p',
+    url.port || '5432',
+    '-U',
+    decodeURIComponent(url.username || 'postgres'),
+    url.pathname.slice(1),
+  ];
   const init = spawnSync('pgbench', ['-i', '-q', '-s', '1', ...conn], { encoding: 'utf8' });
   if (init.status !== 0) {
     console.log(`  pgbench: init failed: ${init.stderr.trim().split('\n').pop()}`);
@@ -186,7 +224,9 @@ function pgbenchSetup() {
 
 /** One pgbench -S run: its transactions per second, or undefined (saying why). */
 function pgbenchRun(conn) {
-  const run = spawnSync('pgbench', ['-S', '-M', 'prepared', '-c32', '-j2', `-T${N.pgbenchSecs}`, ...conn], { encoding: 'utf8' });
+  const run = spawnSync('pgbench', ['-S', '-M', 'prepared', '-c32', '-j2', `-T${N.pgbenchSecs}`, ...conn], {
+    encoding: 'utf8',
+  });
   const tps = /tps = ([\d.]+)/.exec(run.stdout);
   if (!tps) console.log(`  pgbench: no result: ${run.stderr.trim().split('\n').pop()}`);
   return tps ? Number(tps[1]) : undefined;
@@ -208,16 +248,29 @@ async function sqliteBench() {
 
     const db = await connect(`sqlite://${file}`, { maxConnections: 8 });
     const sql = 'SELECT id, name, score FROM t WHERE id = ?';
-    await settle(keys.slice(0, 1000).map((id) => db.fetchOne(sql, [id])), { limit: 8 });
+    await settle(
+      keys.slice(0, 1000).map((id) => db.fetchOne(sql, [id])),
+      { limit: 8 },
+    );
     const lookup = raw.prepare(sql);
     const runs = [
-      ['fanio settle (native batch, 8 in flight)', async () => {
-        const results = await settle(keys.map((id) => db.fetchOne(sql, [id])), { limit: 8 });
-        if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i])) throw new Error('fanio lookups went wrong');
-      }],
-      ['better-sqlite3, synchronous loop', () => {
-        for (const id of keys) if (lookup.get(id).id !== id) throw new Error('better-sqlite3 went wrong');
-      }],
+      [
+        'fanio settle (native batch, 8 in flight)',
+        async () => {
+          const results = await settle(
+            keys.map((id) => db.fetchOne(sql, [id])),
+            { limit: 8 },
+          );
+          if (!results.every((r, i) => r.status === 'fulfilled' && r.value.id === keys[i]))
+            throw new Error('fanio lookups went wrong');
+        },
+      ],
+      [
+        'better-sqlite3, synchronous loop',
+        () => {
+          for (const id of keys) if (lookup.get(id).id !== id) throw new Error('better-sqlite3 went wrong');
+        },
+      ],
     ];
     // Best of 3 rounds, the two interleaved: one run each swings by 2x here.
     const best = new Map();
@@ -241,8 +294,10 @@ async function sqliteBench() {
       base ??= rate;
     }
     const goal = best.get('better-sqlite3, synchronous loop') / 1.5;
-    console.log(`  on the main thread: making the ops ${makeMs.toFixed(1)} ms, building the results ${againMs.toFixed(1)} ms`
-      + ` (1.5x the better-sqlite3 loop is ${goal.toFixed(1)} ms for everything)`);
+    console.log(
+      `  on the main thread: making the ops ${makeMs.toFixed(1)} ms, building the results ${againMs.toFixed(1)} ms` +
+        ` (1.5x the better-sqlite3 loop is ${goal.toFixed(1)} ms for everything)`,
+    );
     raw.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

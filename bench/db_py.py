@@ -71,13 +71,17 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
         print(f"Postgres benchmarks skipped: {e}")
         return
     table = f"fanio_bench_{os.getpid()}"
-    await db.execute(f"CREATE TABLE {table} AS SELECT g AS id, 'name ' || g AS name, g % 100 AS v FROM generate_series(1, {rows}) g")
+    await db.execute(
+        f"CREATE TABLE {table} AS SELECT g AS id, 'name ' || g AS name, g % 100 AS v FROM generate_series(1, {rows}) g"
+    )
     await db.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
     sql = f"SELECT id, name, v FROM {table} WHERE id = $1"
     keys = ids(lookups, rows)
     try:
         if not bulk_only:
-            print(f"Postgres: {lookups:,} primary-key lookups on {rows:,} rows, {inflight} in flight (fanio and pgbench: best of {1 if quick else 3})")
+            print(
+                f"Postgres: {lookups:,} primary-key lookups on {rows:,} rows, {inflight} in flight (fanio and pgbench: best of {1 if quick else 3})"
+            )
             # fanio and pgbench best of 3, interleaved: one run each swings by 1.5x here.
             rounds = 1 if quick else 3
             bench = pgbench_setup()
@@ -99,8 +103,12 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
                     record("pg lookups", f"fanio settle (native batch, pool {conns})", lookups, secs)
             for size in (8, 32):
                 pool = await asyncpg.create_pool(PG_URL, min_size=size, max_size=size)
-                record("pg lookups", f"asyncpg pool {size} (gather + Semaphore)", lookups,
-                       await timed(lambda: bounded(lookups, inflight, lambda i: pool.fetchrow(sql, keys[i]))))
+                record(
+                    "pg lookups",
+                    f"asyncpg pool {size} (gather + Semaphore)",
+                    lookups,
+                    await timed(lambda: bounded(lookups, inflight, lambda i: pool.fetchrow(sql, keys[i]))),
+                )
                 await pool.close()
             ppool = psqlpy.ConnectionPool(dsn=PG_URL.replace("postgres://", "postgresql://"), max_db_pool_size=8)
 
@@ -109,7 +117,12 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
                 (await conn.fetch_row(sql, [keys[i]])).result()
                 conn.back_to_pool() if hasattr(conn, "back_to_pool") else None
 
-            record("pg lookups", "psqlpy pool 8 (gather + Semaphore)", lookups, await timed(lambda: bounded(lookups, inflight, psqlpy_one)))
+            record(
+                "pg lookups",
+                "psqlpy pool 8 (gather + Semaphore)",
+                lookups,
+                await timed(lambda: bounded(lookups, inflight, psqlpy_one)),
+            )
             ppool.close()
             if ceiling:
                 record("pg lookups", "pgbench -S -M prepared -c32 (ceiling)", int(ceiling), 1)
@@ -119,7 +132,9 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
             big = db.fetch_all(f"SELECT id, name, v FROM {table} ORDER BY id LIMIT 20000")
             first = await timed(lambda: big)
             again = await timed(lambda: big)
-            print(f"  fetch_all of 20,000 rows: query+transfer {(first - again) * 1000:.1f} ms, conversion to Records {again * 1000:.1f} ms")
+            print(
+                f"  fetch_all of 20,000 rows: query+transfer {(first - again) * 1000:.1f} ms, conversion to Records {again * 1000:.1f} ms"
+            )
             RESULTS.append(("pg fetch_all 20k", "query (first await - re-await)", 1, first - again))
             RESULTS.append(("pg fetch_all 20k", "conversion (re-await)", 1, again))
 
@@ -137,7 +152,10 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
             ("fanio execute_many, one execute per row", lambda: db.execute_many(per_row, data)),
             ("asyncpg executemany", lambda: apg.executemany(insert, data)),
             ("fanio copy_records", lambda: db.copy_records(target, data, columns=["id", "name", "v"])),
-            ("asyncpg copy_records_to_table", lambda: apg.copy_records_to_table(target, records=data, columns=["id", "name", "v"])),
+            (
+                "asyncpg copy_records_to_table",
+                lambda: apg.copy_records_to_table(target, records=data, columns=["id", "name", "v"]),
+            ),
         ]
         best: dict[str, float] = {}
         for _ in range(rounds):
@@ -164,7 +182,9 @@ def pgbench_setup() -> tuple[str, dict[str, str]] | None:
         print("  pgbench not found: no ceiling")
         return None
     env = {**os.environ, "PGHOST": "127.0.0.1", "PGUSER": "postgres"}
-    init = subprocess.run([str(exe), "-i", "-s", "1", "-q", "-I", "dtgp", "test"], env=env, capture_output=True, text=True)
+    init = subprocess.run(
+        [str(exe), "-i", "-s", "1", "-q", "-I", "dtgp", "test"], env=env, capture_output=True, text=True
+    )
     if init.returncode:
         print(f"  pgbench -i failed: {init.stderr.strip()[:200]}")
         return None
@@ -175,7 +195,9 @@ def pgbench_run(bench: tuple[str, dict[str, str]], quick: bool) -> float:
     """One pgbench -S run: its transactions per second (0 if it gave none, saying why)."""
     exe, env = bench
     seconds = 1 if quick else 5
-    run = subprocess.run([exe, "-S", "-M", "prepared", "-c32", "-j2", f"-T{seconds}", "test"], env=env, capture_output=True, text=True)
+    run = subprocess.run(
+        [exe, "-S", "-M", "prepared", "-c32", "-j2", f"-T{seconds}", "test"], env=env, capture_output=True, text=True
+    )
     m = re.search(r"tps = ([\d.]+)", run.stdout)
     if not m:
         print(f"  pgbench gave no tps: {run.stderr.strip()[:200]}")
@@ -197,7 +219,9 @@ async def sqlite(quick: bool) -> None:
         conn.commit()
         sql = "SELECT id, name, v FROM items WHERE id = ?"
         keys = ids(lookups, rows)
-        print(f"SQLite (file, WAL): {lookups:,} primary-key lookups on {rows:,} rows, {inflight} in flight (fanio and sqlite3: best of {1 if quick else 3})")
+        print(
+            f"SQLite (file, WAL): {lookups:,} primary-key lookups on {rows:,} rows, {inflight} in flight (fanio and sqlite3: best of {1 if quick else 3})"
+        )
         async with await fanio.connect(f"sqlite://{path}", max_connections=inflight) as db:
             out: list[Any] = []
 
@@ -222,8 +246,10 @@ async def sqlite(quick: bool) -> None:
             await fanio.settle(ops, limit=inflight)
             again = await timed(lambda: fanio.settle(ops, limit=inflight))
             goal = best["sqlite3 loop (synchronous, stdlib)"] / 1.5
-            print(f"  on the loop thread: making the ops {made * 1e3:.1f} ms, building the outcomes {again * 1e3:.1f} ms"
-                  f" (1.5x the sqlite3 loop is {goal * 1e3:.1f} ms for everything)")
+            print(
+                f"  on the loop thread: making the ops {made * 1e3:.1f} ms, building the outcomes {again * 1e3:.1f} ms"
+                f" (1.5x the sqlite3 loop is {goal * 1e3:.1f} ms for everything)"
+            )
         for name, secs in best.items():
             record("sqlite lookups", name, lookups, secs)
         conn.close()
@@ -233,7 +259,12 @@ async def sqlite(quick: bool) -> None:
                 async with adb.execute(sql, (keys[i],)) as cur:
                     await cur.fetchone()
 
-            record("sqlite lookups", "aiosqlite (gather + Semaphore)", lookups, await timed(lambda: bounded(lookups, inflight, one)))
+            record(
+                "sqlite lookups",
+                "aiosqlite (gather + Semaphore)",
+                lookups,
+                await timed(lambda: bounded(lookups, inflight, one)),
+            )
 
 
 def table() -> None:

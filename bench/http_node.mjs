@@ -23,7 +23,10 @@ async function contender(name, base) {
     const { Client, settle } = await import('../bindings-node/index.mjs');
     const native = createRequire(import.meta.url)('../bindings-node/native.js');
     const client = new Client({ http2: 'never' });
-    await settle(Array.from({ length: 200 }, () => client.get(target)), { limit: IN_FLIGHT });
+    await settle(
+      Array.from({ length: 200 }, () => client.get(target)),
+      { limit: IN_FLIGHT },
+    );
     if (name === 'fanio') {
       // Times the one crossing that turns the batch's outcomes into JS objects.
       const take = native.takeBatch;
@@ -142,10 +145,17 @@ async function main() {
     console.log(`${N} x GET ${PATH}, ${IN_FLIGHT} in flight, HTTP/1.1 keep-alive, testbed --threads 1`);
     console.log('contender                       req/s   peak RSS   fanio/x');
     for (const { name, rps, rss } of rows) {
-      const label = { fanio: 'fanio settle(limit 64)', undici: 'undici Pool(64) + p-limit', fetch: 'fetch + p-limit' }[name];
-      console.log(`${label.padEnd(28)} ${rps.toFixed(0).padStart(8)} ${rss.toFixed(0).padStart(7)} MB   ${(fanio / rps).toFixed(2)}`);
+      const label = { fanio: 'fanio settle(limit 64)', undici: 'undici Pool(64) + p-limit', fetch: 'fetch + p-limit' }[
+        name
+      ];
+      console.log(
+        `${label.padEnd(28)} ${rps.toFixed(0).padStart(8)} ${rss.toFixed(0).padStart(7)} MB   ${(fanio / rps).toFixed(2)}`,
+      );
     }
-    if (ceiling !== null) console.log(`${'wrk -c64 -t1 (ceiling)'.padEnd(28)} ${ceiling.toFixed(0).padStart(8)}         -    ${(fanio / ceiling).toFixed(2)}`);
+    if (ceiling !== null)
+      console.log(
+        `${'wrk -c64 -t1 (ceiling)'.padEnd(28)} ${ceiling.toFixed(0).padStart(8)}         -    ${(fanio / ceiling).toFixed(2)}`,
+      );
     else if (!quick) console.log('wrk not installed: no ceiling');
     const f = rows[0].r;
     console.log(
@@ -155,7 +165,9 @@ async function main() {
     console.log(`\nsequential: ${SEQ} awaits of one GET           p50 us    p99 us`);
     const seqRows = ['fanio-seq', 'undici-seq'].map((name) => [name, runChild(name, bed.http).latencies]);
     for (const [name, lat] of seqRows) {
-      console.log(`${name.padEnd(40)} ${(pct(lat, 50) * 1000).toFixed(0).padStart(7)} ${(pct(lat, 99) * 1000).toFixed(0).padStart(9)}`);
+      console.log(
+        `${name.padEnd(40)} ${(pct(lat, 50) * 1000).toFixed(0).padStart(7)} ${(pct(lat, 99) * 1000).toFixed(0).padStart(9)}`,
+      );
     }
     console.log(`fanio/undici p50: ${(pct(seqRows[0][1], 50) / pct(seqRows[1][1], 50)).toFixed(2)}`);
   } finally {

@@ -135,7 +135,9 @@ async def child(name: str, url: str) -> dict[str, Any]:
 def run_child(name: str, loop: str, url: str) -> dict[str, Any] | None:
     proc = subprocess.run(
         [sys.executable, __file__, "--child", name, loop, url] + (["--quick"] if QUICK else []),
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if proc.returncode != 0:
         print(f"  {name} on {loop} failed:\n{proc.stderr.strip()[-2000:]}", file=sys.stderr)
@@ -167,20 +169,26 @@ def main() -> None:
         url = f"{tb.http}/bytes/1024"
         ceiling = wrk(url)
         results = {(name, loop): run_child(name, loop, url) for loop in LOOPS for name in available}
-    print(f"{N} GETs of /bytes/1024, {IN_FLIGHT} in flight, HTTP/1.1 keep-alive, testbed on 1 thread"
-          + (" (quick smoke run)" if QUICK else ""))
+    print(
+        f"{N} GETs of /bytes/1024, {IN_FLIGHT} in flight, HTTP/1.1 keep-alive, testbed on 1 thread"
+        + (" (quick smoke run)" if QUICK else "")
+    )
     if skipped:
         print(f"skipped (not installed): {', '.join(skipped)}")
-    print(f"{'client':<30} {'loop':<8} {'requests':>8} {'req/s':>9} {'vs wrk':>7} {'peak RSS':>9} {'errors':>6}"
-          f" {'seq p50':>9} {'seq p99':>9}")
+    print(
+        f"{'client':<30} {'loop':<8} {'requests':>8} {'req/s':>9} {'vs wrk':>7} {'peak RSS':>9} {'errors':>6}"
+        f" {'seq p50':>9} {'seq p99':>9}"
+    )
     if ceiling:
         print(f"{'wrk -c64 -t1 -d5s (ceiling)':<30} {'-':<8} {'-':>8} {ceiling:>9.0f} {'1.00':>7}")
     for (name, loop), r in results.items():
         if r is None:
             continue
         vs = f"{r['rps'] / ceiling:.2f}" if ceiling else "-"
-        print(f"{available[name]:<30} {loop:<8} {r['n']:>8} {r['rps']:>9.0f} {vs:>7} {r['rss_mb']:>7.0f}MB {r['errors']:>6}"
-              f" {r['p50_us']:>7.0f}us {r['p99_us']:>7.0f}us")
+        print(
+            f"{available[name]:<30} {loop:<8} {r['n']:>8} {r['rps']:>9.0f} {vs:>7} {r['rss_mb']:>7.0f}MB {r['errors']:>6}"
+            f" {r['p50_us']:>7.0f}us {r['p99_us']:>7.0f}us"
+        )
     peers = [p for p in ("aiohttp", "httpx", "pyreqwest") if p in available]
     print("\nthroughput ratios (fanio / peer, same loop):")
     for loop in LOOPS:
@@ -188,8 +196,11 @@ def main() -> None:
             r = results.get((mine, loop))
             if r is None:
                 continue
-            ratios = [f"{p} x{r['rps'] / results[(p, loop)]['rps']:.2f}"  # type: ignore[index]
-                      for p in peers if results.get((p, loop))]
+            ratios = [
+                f"{p} x{r['rps'] / results[(p, loop)]['rps']:.2f}"  # type: ignore[index]
+                for p in peers
+                if results.get((p, loop))
+            ]
             print(f"  {available[mine]:<28} {loop:<8} " + "  ".join(ratios))
     failed = [k for k, r in results.items() if r is None or r["errors"]]
     if failed:

@@ -98,7 +98,9 @@ fn start_testbed() -> (Child, String) {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("{bin}: {e} (build it with `cargo build --release -p testbed`)"));
+        .unwrap_or_else(|e| {
+            panic!("{bin}: {e} (build it with `cargo build --release -p testbed`)")
+        });
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -109,7 +111,10 @@ fn start_testbed() -> (Child, String) {
 
 /// `wrk -c64 -t1` against `url` for 3 s, when wrk is installed: the ceiling.
 fn wrk(url: &str) -> Option<f64> {
-    let out = Command::new("wrk").args(["-c64", "-t1", "-d3s", url]).output().ok()?;
+    let out = Command::new("wrk")
+        .args(["-c64", "-t1", "-d3s", url])
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().find(|l| l.starts_with("Requests/sec:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
@@ -118,7 +123,11 @@ fn wrk(url: &str) -> Option<f64> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let value = |flag: &str| args.iter().position(|a| a == flag).map(|i| args[i + 1].clone());
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .map(|i| args[i + 1].clone())
+    };
     // `--only WORD`: just the runs whose label contains WORD (for `perf record`).
     let only = value("--only");
     let given = value("--url");
@@ -151,11 +160,17 @@ fn main() {
         println!("  {:<34} {ceiling:>8.0} req/s", "wrk -c64 -t1 (ceiling)");
     }
     let runs: [(&str, &dyn Fn()); 7] = [
-        ("reqwest, current-thread runtime", &|| plain(&current, &url, n)),
+        ("reqwest, current-thread runtime", &|| {
+            plain(&current, &url, n)
+        }),
         ("reqwest, 1-worker runtime", &|| plain(&one, &url, n)),
         ("reqwest, 2-worker runtime", &|| plain(&two, &url, n)),
-        ("settle of plain reqwest ops", &|| settle(plain_ops(&url, n))),
-        ("fanio settle", &|| settle(fanio_ops(&url, n, ClientOptions::default()))),
+        ("settle of plain reqwest ops", &|| {
+            settle(plain_ops(&url, n))
+        }),
+        ("fanio settle", &|| {
+            settle(fanio_ops(&url, n, ClientOptions::default()))
+        }),
         ("fanio settle, no total timeout", &|| {
             settle(fanio_ops(&url, n, no_timeout()))
         }),

@@ -31,7 +31,12 @@ const results = {
     return Promise.all(tasks.map((t) => limit(t)));
   }),
   'fanio.settle (host functions)': await time(() => settle(tasks, { limit: LIMIT })),
-  'fanio.settle (native sleep(0) ops)': await time(() => settle(Array.from({ length: N }, () => sleep(0)), { limit: LIMIT })),
+  'fanio.settle (native sleep(0) ops)': await time(() =>
+    settle(
+      Array.from({ length: N }, () => sleep(0)),
+      { limit: LIMIT },
+    ),
+  ),
 };
 
 const pmap = results['p-map (host functions)'];

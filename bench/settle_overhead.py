@@ -81,9 +81,15 @@ def main() -> None:
         base = results["asyncio.gather + Semaphore"]
         best_peer = min(base, results["aiometer.run_all"])
         for name, secs in results.items():
-            print(f"  {name:32} {secs * 1000:8.0f} ms   x{base / secs:5.2f} vs Semaphore   x{best_peer / secs:5.2f} vs best peer")
-    rss = subprocess.run([sys.executable, __file__, "--stream-child"] + (["--quick"] if QUICK else []),
-                         capture_output=True, text=True, check=True).stdout.strip()
+            print(
+                f"  {name:32} {secs * 1000:8.0f} ms   x{base / secs:5.2f} vs Semaphore   x{best_peer / secs:5.2f} vs best peer"
+            )
+    rss = subprocess.run(
+        [sys.executable, __file__, "--stream-child"] + (["--quick"] if QUICK else []),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     print(f"as_settled over {STREAM_N} native ops, limit 256: peak RSS {float(rss):.0f} MB")
 
 

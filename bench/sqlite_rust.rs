@@ -73,18 +73,22 @@ fn main() {
     let mut conns: Vec<_> = (0..cores)
         .map(|_| rusqlite::Connection::open(&file).unwrap())
         .collect();
-    report(&format!("rusqlite, {cores} threads each with a connection (the ceiling)"), n, || {
-        let found: usize = std::thread::scope(|s| {
-            let part = keys.len().div_ceil(cores);
-            let threads: Vec<_> = conns
-                .iter_mut()
-                .zip(keys.chunks(part))
-                .map(|(c, ks)| s.spawn(move || lookups(c, ks)))
-                .collect();
-            threads.into_iter().map(|t| t.join().unwrap()).sum()
-        });
-        assert_eq!(found, n)
-    });
+    report(
+        &format!("rusqlite, {cores} threads each with a connection (the ceiling)"),
+        n,
+        || {
+            let found: usize = std::thread::scope(|s| {
+                let part = keys.len().div_ceil(cores);
+                let threads: Vec<_> = conns
+                    .iter_mut()
+                    .zip(keys.chunks(part))
+                    .map(|(c, ks)| s.spawn(move || lookups(c, ks)))
+                    .collect();
+                threads.into_iter().map(|t| t.join().unwrap()).sum()
+            });
+            assert_eq!(found, n)
+        },
+    );
 
     let rt = runtime::handle();
     for (limit, conns) in [(8, 8), (64, 8), (8, 2)] {

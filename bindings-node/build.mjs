@@ -19,7 +19,9 @@ function run(cmd, args) {
 
 // Installed from a package that ships the built addon but not the Rust sources: done.
 if (!existsSync(join(root, 'Cargo.toml'))) {
-  const shipped = readdirSync(here).some((f) => f.startsWith(`fanio.${process.platform}-${process.arch}`) && f.endsWith('.node'));
+  const shipped = readdirSync(here).some(
+    (f) => f.startsWith(`fanio.${process.platform}-${process.arch}`) && f.endsWith('.node'),
+  );
   if (shipped) process.exit(0);
   console.error('fanio: no prebuilt addon for this platform and no Rust sources to build one');
   process.exit(1);
@@ -32,18 +34,27 @@ try {
 
 if (napiCli) {
   run(process.execPath, [
-    join(dirname(napiCli), 'dist', 'cli.js'), 'build',
-    '--manifest-path', 'bindings-node/Cargo.toml',
-    '--package-json-path', 'package.json',
-    '--output-dir', 'bindings-node',
-    '--platform', '--release',
-    '--js', 'native.js', '--dts', 'native.d.ts',
+    join(dirname(napiCli), 'dist', 'cli.js'),
+    'build',
+    '--manifest-path',
+    'bindings-node/Cargo.toml',
+    '--package-json-path',
+    'package.json',
+    '--output-dir',
+    'bindings-node',
+    '--platform',
+    '--release',
+    '--js',
+    'native.js',
+    '--dts',
+    'native.d.ts',
   ]);
 } else {
   run('cargo', ['build', '--release', '-p', 'fanio-node', '--manifest-path', join(root, 'Cargo.toml')]);
   const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
   const lib = join(target, 'release', process.platform === 'darwin' ? 'libfanio_node.dylib' : 'libfanio_node.so');
-  const abi = process.platform === 'linux' ? (process.report?.getReport().header.glibcVersionRuntime ? '-gnu' : '-musl') : '';
+  const abi =
+    process.platform === 'linux' ? (process.report?.getReport().header.glibcVersionRuntime ? '-gnu' : '-musl') : '';
   const out = join(here, `fanio.${process.platform}-${process.arch}${abi}.node`);
   if (!existsSync(lib)) {
     console.error(`fanio: built library not found at ${lib}`);

@@ -36,7 +36,8 @@ function install(kit) {
 
   function options(opts, allowed, what) {
     if (opts === undefined || opts === null) return {};
-    if (typeof opts !== 'object' || Array.isArray(opts)) throw invalid(`${what} must be an object, got ${describe(opts)}`);
+    if (typeof opts !== 'object' || Array.isArray(opts))
+      throw invalid(`${what} must be an object, got ${describe(opts)}`);
     for (const key of Object.keys(opts)) {
       if (!allowed.includes(key)) throw invalid(`unknown option ${key} for ${what} (known: ${allowed.join(', ')})`);
     }
@@ -88,7 +89,10 @@ function install(kit) {
       checkSql(sql);
       const o = queryOptions(opts, false);
       if (!Array.isArray(paramsList)) throw invalid(`paramsList must be an array, got ${describe(paramsList)}`);
-      return nativeOp(call(() => this._handle.executeMany(sql, paramsList)), o.signal);
+      return nativeOp(
+        call(() => this._handle.executeMany(sql, paramsList)),
+        o.signal,
+      );
     }
 
     copyRecords(table, records, opts) {
@@ -107,7 +111,10 @@ function install(kit) {
       if (!Array.isArray(columns) || !columns.every((c) => typeof c === 'string')) {
         throw invalid(`columns must be an array of strings, got ${describe(columns)}`);
       }
-      return nativeOp(call(() => this._handle.copyRecords(table, records, columns)), o.signal);
+      return nativeOp(
+        call(() => this._handle.copyRecords(table, records, columns)),
+        o.signal,
+      );
     }
 
     toString() {
@@ -198,7 +205,8 @@ function install(kit) {
     if (typeof url !== 'string') throw invalid(`url must be a string, got ${describe(url)}`);
     const o = options(opts, CONNECT_OPTIONS, 'connect options');
     for (const key of CONNECT_OPTIONS) {
-      if (o[key] !== undefined && typeof o[key] !== 'number') throw invalid(`${key} must be a number, got ${describe(o[key])}`);
+      if (o[key] !== undefined && typeof o[key] !== 'number')
+        throw invalid(`${key} must be a number, got ${describe(o[key])}`);
     }
     return nativeOp(call(() => native.dbConnect(url, o)));
   }

@@ -75,12 +75,15 @@ module.exports = function install(kit) {
   function flatPairs(v, name) {
     if (v == null) return undefined;
     if (!isObject(v)) {
-      throw invalid(`${name} must be an object, a Headers, URLSearchParams or Map, or an array of [name, value] pairs, got ${describe(v)}`);
+      throw invalid(
+        `${name} must be an object, a Headers, URLSearchParams or Map, or an array of [name, value] pairs, got ${describe(v)}`,
+      );
     }
     const out = [];
     const entries = typeof v[Symbol.iterator] === 'function' ? v : Object.entries(v);
     for (const pair of entries) {
-      if (!Array.isArray(pair) || pair.length !== 2) throw invalid(`${name}: each entry must be a [name, value] pair, got ${describe(pair)}`);
+      if (!Array.isArray(pair) || pair.length !== 2)
+        throw invalid(`${name}: each entry must be a [name, value] pair, got ${describe(pair)}`);
       const [key, value] = pair;
       if (typeof key !== 'string') throw invalid(`${name} names must be strings, got ${describe(key)}`);
       if (Array.isArray(value)) {
@@ -111,7 +114,8 @@ module.exports = function install(kit) {
   }
 
   function checkSignal(signal) {
-    if (signal != null && !(signal instanceof AbortSignal)) throw invalid(`signal must be an AbortSignal, got ${describe(signal)}`);
+    if (signal != null && !(signal instanceof AbortSignal))
+      throw invalid(`signal must be an AbortSignal, got ${describe(signal)}`);
   }
 
   /** The addon's view of one request's options (undefined when there are none). */
@@ -137,7 +141,8 @@ module.exports = function install(kit) {
 
   function clientConfig(options) {
     if (options == null) return {};
-    if (!isObject(options) || Array.isArray(options)) throw invalid(`options must be an object, got ${describe(options)}`);
+    if (!isObject(options) || Array.isArray(options))
+      throw invalid(`options must be an object, got ${describe(options)}`);
     const config = {};
     for (const key in options) {
       const value = options[key];
@@ -224,7 +229,8 @@ module.exports = function install(kit) {
       let config;
       let signal = null;
       if (options != null) {
-        if (!isObject(options) || Array.isArray(options)) throw invalid(`options must be an object, got ${describe(options)}`);
+        if (!isObject(options) || Array.isArray(options))
+          throw invalid(`options must be an object, got ${describe(options)}`);
         checkKeys(options, REQUEST_KEYS, 'request');
         checkSignal(options.signal);
         config = requestConfig(options);
@@ -407,7 +413,10 @@ module.exports = function install(kit) {
       try {
         return JSON.parse(text);
       } catch (e) {
-        throw Object.assign(new FanioError('E_DECODE', `body is not valid JSON: ${e.message} (${this.url})`, { cause: e }), { url: this.url });
+        throw Object.assign(
+          new FanioError('E_DECODE', `body is not valid JSON: ${e.message} (${this.url})`, { cause: e }),
+          { url: this.url },
+        );
       }
     },
     /** Throws E_HTTP_STATUS (with `status` and `url`) for a 4xx or 5xx response;
@@ -429,7 +438,10 @@ module.exports = function install(kit) {
     },
   };
   for (const key of Reflect.ownKeys(methods)) {
-    Object.defineProperty(Response.prototype, key, { ...Object.getOwnPropertyDescriptor(methods, key), enumerable: false });
+    Object.defineProperty(Response.prototype, key, {
+      ...Object.getOwnPropertyDescriptor(methods, key),
+      enumerable: false,
+    });
   }
 
   return { Client, Response, ResponseHeaders };

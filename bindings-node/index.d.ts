@@ -90,13 +90,14 @@ export interface TaskContext {
 export type Task<T> = Op<T> | ((ctx: TaskContext) => T | PromiseLike<T>) | PromiseLike<T>;
 
 /** The value type a task settles with. */
-export type TaskValue<K> = K extends Op<infer T>
-  ? T
-  : K extends (ctx: TaskContext) => infer R
-    ? Awaited<R>
-    : K extends PromiseLike<infer T>
-      ? T
-      : never;
+export type TaskValue<K> =
+  K extends Op<infer T>
+    ? T
+    : K extends (ctx: TaskContext) => infer R
+      ? Awaited<R>
+      : K extends PromiseLike<infer T>
+        ? T
+        : never;
 
 export interface SettleOptions {
   /** Most tasks in flight at once (a positive integer); default unlimited. */
@@ -128,7 +129,10 @@ export declare function settle<const K extends readonly Task<unknown>[]>(
   tasks: K,
   options?: SettleOptions,
 ): Promise<{ -readonly [I in keyof K]: PromiseSettledResult<TaskValue<K[I]>> }>;
-export declare function settle<T>(tasks: Iterable<Task<T>>, options?: SettleOptions): Promise<PromiseSettledResult<T>[]>;
+export declare function settle<T>(
+  tasks: Iterable<Task<T>>,
+  options?: SettleOptions,
+): Promise<PromiseSettledResult<T>[]>;
 
 export interface MapOptions {
   /** Most mapper calls in flight at once; default unlimited. */
@@ -157,7 +161,10 @@ export type StreamResult<T> =
  * lazily in chunks; no new task starts while more than `limit` outcomes wait unread.
  * Leaving the loop early (break, throw) drops every task still in flight.
  */
-export declare function asSettled<T>(tasks: Iterable<Task<T>>, options?: SettleOptions): AsyncGenerator<StreamResult<T>, void, undefined>;
+export declare function asSettled<T>(
+  tasks: Iterable<Task<T>>,
+  options?: SettleOptions,
+): AsyncGenerator<StreamResult<T>, void, undefined>;
 
 export interface OpStats {
   /** Native op futures alive now. */
@@ -188,17 +195,7 @@ export declare const codes: readonly ErrorCode[];
  * arrays -> nested arrays (lower bounds dropped); domains -> their base type.
  * SQLite: INTEGER -> number, or bigint beyond 2^53; REAL -> number; TEXT -> string;
  * BLOB -> Buffer; NULL -> null. */
-export type DbValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Buffer
-  | Date
-  | Interval
-  | DbJson
-  | DbValue[];
+export type DbValue = null | boolean | number | bigint | string | Buffer | Date | Interval | DbJson | DbValue[];
 
 /** What json/jsonb columns hold once parsed. */
 export type DbJson = null | boolean | number | string | DbJson[] | { [key: string]: DbJson };
@@ -273,14 +270,30 @@ export interface TransactionOptions {
 export interface Queries {
   /** Runs a statement; resolves to the rows affected. */
   execute(sql: string, params?: DbParams | null, options?: QueryOptions): Op<number>;
-  fetchAll(sql: string, params: DbParams | null | undefined, options: FetchOptions<'array'> & { rowMode: 'array' }): Op<DbValue[][]>;
+  fetchAll(
+    sql: string,
+    params: DbParams | null | undefined,
+    options: FetchOptions<'array'> & { rowMode: 'array' },
+  ): Op<DbValue[][]>;
   fetchAll<R extends Row = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R[]>;
   /** The first row; E_NO_ROWS if there is none. */
-  fetchOne(sql: string, params: DbParams | null | undefined, options: FetchOptions<'array'> & { rowMode: 'array' }): Op<DbValue[]>;
+  fetchOne(
+    sql: string,
+    params: DbParams | null | undefined,
+    options: FetchOptions<'array'> & { rowMode: 'array' },
+  ): Op<DbValue[]>;
   fetchOne<R extends Row = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R>;
   /** The first row, or null. */
-  fetchOptional(sql: string, params: DbParams | null | undefined, options: FetchOptions<'array'> & { rowMode: 'array' }): Op<DbValue[] | null>;
-  fetchOptional<R extends Row = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R | null>;
+  fetchOptional(
+    sql: string,
+    params: DbParams | null | undefined,
+    options: FetchOptions<'array'> & { rowMode: 'array' },
+  ): Op<DbValue[] | null>;
+  fetchOptional<R extends Row = Row>(
+    sql: string,
+    params?: DbParams | null,
+    options?: FetchOptions<'object'>,
+  ): Op<R | null>;
   /** The first column of the first row; E_NO_ROWS if there is none. */
   fetchVal<V extends DbValue = DbValue>(sql: string, params?: DbParams | null, options?: QueryOptions): Op<V>;
   /** Runs `sql` once per parameter set, all in one transaction; resolves to the total rows
@@ -417,10 +430,7 @@ export interface RequestOptions {
 }
 
 /** One item of `fetchAll`: a URL, or a request as an object. */
-export type FetchItem =
-  | string
-  | URL
-  | ({ method?: string; url: string | URL } & Omit<RequestOptions, 'signal'>);
+export type FetchItem = string | URL | ({ method?: string; url: string | URL } & Omit<RequestOptions, 'signal'>);
 
 /** Response headers: case-insensitive, multi-valued. */
 export declare class ResponseHeaders implements Iterable<[string, string]> {

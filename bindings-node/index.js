@@ -360,7 +360,12 @@ function readOptions(options, limitKey) {
   if (options == null) options = {};
   if (typeof options !== 'object') throw invalid(`options must be an object, got ${describe(options)}`);
   const o = {};
-  for (const [from, to] of [[limitKey, 'limit'], ['rate', 'rate'], ['timeout', 'timeout'], ['deadline', 'deadline']]) {
+  for (const [from, to] of [
+    [limitKey, 'limit'],
+    ['rate', 'rate'],
+    ['timeout', 'timeout'],
+    ['deadline', 'deadline'],
+  ]) {
     const v = options[from];
     if (v == null) continue;
     if (typeof v !== 'number') throw invalid(`${from} must be a number, got ${describe(v)}`);
@@ -372,7 +377,10 @@ function readOptions(options, limitKey) {
   if (onProgress != null && typeof onProgress !== 'function') {
     throw invalid(`onProgress must be a function, got ${describe(onProgress)}`);
   }
-  if (signal != null && !(typeof signal === 'object' && typeof signal.addEventListener === 'function' && 'aborted' in signal)) {
+  if (
+    signal != null &&
+    !(typeof signal === 'object' && typeof signal.addEventListener === 'function' && 'aborted' in signal)
+  ) {
     throw invalid(`signal must be an AbortSignal, got ${describe(signal)}`);
   }
   return { o, onProgress: onProgress ?? null, signal: signal ?? null };
@@ -389,7 +397,8 @@ function checkTask(t, i) {
 
 function toArray(tasks, what) {
   if (Array.isArray(tasks)) return tasks;
-  if (tasks != null && typeof tasks[Symbol.iterator] === 'function' && typeof tasks !== 'string') return Array.from(tasks);
+  if (tasks != null && typeof tasks[Symbol.iterator] === 'function' && typeof tasks !== 'string')
+    return Array.from(tasks);
   throw invalid(`${what} must be an iterable, got ${describe(tasks)}`);
 }
 
@@ -791,7 +800,8 @@ async function settle(tasks, options) {
 async function map(input, mapper, options) {
   const list = toArray(input, 'input');
   if (typeof mapper !== 'function') throw invalid(`mapper must be a function, got ${describe(mapper)}`);
-  if (options != null && typeof options !== 'object') throw invalid(`options must be an object, got ${describe(options)}`);
+  if (options != null && typeof options !== 'object')
+    throw invalid(`options must be an object, got ${describe(options)}`);
   const stopOnError = options?.stopOnError ?? true;
   const { o, signal } = readOptions({ concurrency: options?.concurrency, signal: options?.signal }, 'concurrency');
   o.failFast = Boolean(stopOnError);

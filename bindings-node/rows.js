@@ -41,12 +41,22 @@ function cell(kind, i) {
   const at = `w[a${i} + r]`;
   let v;
   switch (kind) {
-    case NUMBER: v = at; break;
-    case BIGINT: v = `g[a${i} + r]`; break;
-    case BOOL: v = `${at} === 1`; break;
-    case DATE: v = `date(${at})`; break;
-    case TEXT: return `(n${i} >= 0 && b[n${i} + r] === 1 ? null : slice.call(b, ${at}, w[a${i} + r + 1]))`;
-    default: return `c${i}[r]`; // JSON_DOCS, VALUES: nulls are in the array already
+    case NUMBER:
+      v = at;
+      break;
+    case BIGINT:
+      v = `g[a${i} + r]`;
+      break;
+    case BOOL:
+      v = `${at} === 1`;
+      break;
+    case DATE:
+      v = `date(${at})`;
+      break;
+    case TEXT:
+      return `(n${i} >= 0 && b[n${i} + r] === 1 ? null : slice.call(b, ${at}, w[a${i} + r + 1]))`;
+    default:
+      return `c${i}[r]`; // JSON_DOCS, VALUES: nulls are in the array already
   }
   return `(n${i} >= 0 && b[n${i} + r] === 1 ? null : ${v})`;
 }
@@ -67,14 +77,19 @@ function compile(names, kinds) {
   const object = `{${names.map((n, i) => `${key(n)}: ${cells[i]}`).join(', ')}}`;
   const array = `[${cells.join(', ')}]`;
   // eslint-disable-next-line no-new-func
-  return new Function('date', 'parse', 'slice', `return function compiled(w, b, v, count, asArrays, single) {
+  return new Function(
+    'date',
+    'parse',
+    'slice',
+    `return function compiled(w, b, v, count, asArrays, single) {
     ${setup.join('\n    ')}
     if (single) { const r = 0; return asArrays ? ${array} : ${object}; }
     const rows = new Array(count);
     if (asArrays) for (let r = 0; r < count; r++) rows[r] = ${array};
     else for (let r = 0; r < count; r++) rows[r] = ${object};
     return rows;
-  };`)(date, parse, utf8Slice);
+  };`,
+  )(date, parse, utf8Slice);
 }
 
 /** The row builder of one column list (the addon caches it per statement); later

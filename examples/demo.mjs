@@ -50,7 +50,9 @@ async function databaseDemo() {
     const users = Array.from({ length: ROWS }, (_, i) => [i, `user ${i}`, (i * 37) % 100]);
     let t = performance.now();
     const inserted = await db.executeMany('INSERT INTO users VALUES (?, ?, ?)', users);
-    console.log(`\nfanio (node) + SQLite: executeMany inserted ${inserted} rows in ${(performance.now() - t).toFixed(0)} ms`);
+    console.log(
+      `\nfanio (node) + SQLite: executeMany inserted ${inserted} rows in ${(performance.now() - t).toFixed(0)} ms`,
+    );
     // Ids past the table (every 10th lookup) find nothing: fetchOne rejects with E_NO_ROWS.
     const ids = Array.from({ length: LOOKUPS }, (_, i) => (i % 10 === 9 ? ROWS + i : (i * 7919) % ROWS));
     const ops = ids.flatMap((id, i) => {
@@ -63,11 +65,17 @@ async function databaseDemo() {
     const ms = performance.now() - t;
     const table = new Map();
     for (const r of results) {
-      const key = r.status === 'rejected' ? `rejected ${r.reason.code}`
-        : typeof r.value.status === 'number' ? `fulfilled HTTP ${r.value.status}` : 'fulfilled row';
+      const key =
+        r.status === 'rejected'
+          ? `rejected ${r.reason.code}`
+          : typeof r.value.status === 'number'
+            ? `fulfilled HTTP ${r.value.status}`
+            : 'fulfilled row';
       table.set(key, (table.get(key) ?? 0) + 1);
     }
-    console.log(`${LOOKUPS} lookups (every 10th id missing) and ${ops.length - LOOKUPS} HTTP GETs in one batch, limit 32, settled in ${ms.toFixed(0)} ms; first: ${JSON.stringify(results[0].value)}`);
+    console.log(
+      `${LOOKUPS} lookups (every 10th id missing) and ${ops.length - LOOKUPS} HTTP GETs in one batch, limit 32, settled in ${ms.toFixed(0)} ms; first: ${JSON.stringify(results[0].value)}`,
+    );
     console.log('outcome                      count');
     for (const [key, count] of [...table].sort()) console.log(`${key.padEnd(28)} ${String(count).padStart(5)}`);
     await client.close();

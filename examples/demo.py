@@ -35,8 +35,7 @@ async def main() -> None:
     outcomes = await fanio.settle([op(i) for i in range(N)], limit=LIMIT, timeout=0.25, progress=True)
     took = time.perf_counter() - start
     table = Counter(
-        "fulfilled" if isinstance(o, fanio.Fulfilled) else f"rejected {getattr(o.error, 'code', '?')}"
-        for o in outcomes
+        "fulfilled" if isinstance(o, fanio.Fulfilled) else f"rejected {getattr(o.error, 'code', '?')}" for o in outcomes
     )
     print(f"fanio (python): {N} ops, limit {LIMIT}, timeout 250 ms")
     print(f"{'outcome':<28} {'count':>5}")
@@ -83,10 +82,15 @@ async def database_demo() -> None:
     HTTP GETs to the local testbed, the whole batch settled in Rust."""
     rows, lookups, gets = 5000, 2000, 500
     with tempfile.TemporaryDirectory() as tmp, testbed() as tb:
-        async with await fanio.connect(f"sqlite://{Path(tmp) / 'demo.db'}", max_connections=4) as db, fanio.Client(tb.http) as client:
+        async with (
+            await fanio.connect(f"sqlite://{Path(tmp) / 'demo.db'}", max_connections=4) as db,
+            fanio.Client(tb.http) as client,
+        ):
             await db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL)")
             start = time.perf_counter()
-            await db.execute_many("INSERT INTO items VALUES (?, ?, ?)", [(i, f"item {i}", i * 0.5) for i in range(rows)])
+            await db.execute_many(
+                "INSERT INTO items VALUES (?, ?, ?)", [(i, f"item {i}", i * 0.5) for i in range(rows)]
+            )
             filled = time.perf_counter() - start
             ids = [i * 7 % rows if i % 10 else rows + i for i in range(lookups)]
             ops: list[fanio.Op[object]] = []
@@ -106,7 +110,9 @@ async def database_demo() -> None:
     table = Counter(label(o) for o in outcomes)
     first = next(o.value for o in outcomes if isinstance(o, fanio.Fulfilled))
     print(f"\nfanio (python) database: SQLite, {rows} rows by execute_many in {filled * 1000:.0f} ms")
-    print(f"{lookups} fetch_one lookups (every 10th id missing) and {gets} HTTP GETs in one batch, limit 32; first: {first!r}")
+    print(
+        f"{lookups} fetch_one lookups (every 10th id missing) and {gets} HTTP GETs in one batch, limit 32; first: {first!r}"
+    )
     print(f"{'outcome':<28} {'count':>5}")
     for key, count in sorted(table.items()):
         print(f"{key:<28} {count:>5}")

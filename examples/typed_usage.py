@@ -54,8 +54,9 @@ async def databases() -> None:
 
 async def http(base: str) -> None:
     retry = fanio.Retry(attempts=2, backoff=0.05, on_status={503}, methods=None)
-    async with fanio.Client(base, headers={"x-app": "typed"}, timeout=5.0, retry=retry,
-                            max_connections_per_host=8, http2="never") as client:
+    async with fanio.Client(
+        base, headers={"x-app": "typed"}, timeout=5.0, retry=retry, max_connections_per_host=8, http2="never"
+    ) as client:
         op: fanio.Op[fanio.Response] = client.get("/bytes/10", params={"a": [1, 2]})
         response = await op
         status: int = response.status
@@ -65,8 +66,9 @@ async def http(base: str) -> None:
         seconds: float = response.elapsed
         print(status, len(body), content_type, all_cookies, seconds, response.text(), response.raise_for_status())
         await client.post("/echo", json={"k": [1, None]}, headers=[("x-a", "1")])
-        outcomes = await client.fetch_all(["/bytes/1", {"url": "/echo", "method": "PUT", "content": b"x"}],
-                                          limit=4, fail_fast=False)
+        outcomes = await client.fetch_all(
+            ["/bytes/1", {"url": "/echo", "method": "PUT", "content": b"x"}], limit=4, fail_fast=False
+        )
         for outcome in outcomes:
             match outcome:
                 case fanio.Fulfilled(resp):

@@ -85,20 +85,32 @@ async function main(): Promise<void> {
 async function databaseUsage(): Promise<void> {
   const db: Database = await connect('sqlite::memory:', { maxConnections: 2, acquireTimeout: 5_000 });
   const created: number = await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)');
-  const loaded: number = await db.executeMany('INSERT INTO t VALUES (?, ?)', [[1, 'a'], [2n, null]]);
+  const loaded: number = await db.executeMany('INSERT INTO t VALUES (?, ?)', [
+    [1, 'a'],
+    [2n, null],
+  ]);
   await db.copyRecords('t', [{ id: 3, name: 'c' }]);
   await db.copyRecords('t', [[4, 'd']], { columns: ['id', 'name'] });
   const rows: Row[] = await db.fetchAll('SELECT * FROM t WHERE id > :min', { min: 0 });
   const arrays: DbValue[][] = await db.fetchAll('SELECT * FROM t', [], { rowMode: 'array' });
-  const one: { id: number; name: string | null } = await db.fetchOne<{ id: number; name: string | null }>('SELECT * FROM t WHERE id = ?', [1]);
+  const one: { id: number; name: string | null } = await db.fetchOne<{ id: number; name: string | null }>(
+    'SELECT * FROM t WHERE id = ?',
+    [1],
+  );
   const maybe: Row | null = await db.fetchOptional('SELECT * FROM t WHERE id = ?', [99]);
   const count: number = await db.fetchVal<number>('SELECT count(*) FROM t');
   const controller = new AbortController();
-  const settled = await settle([db.fetchOne('SELECT * FROM t WHERE id = ?', [1], { signal: controller.signal }), sleep(1, 'x')], { limit: 32 });
-  const name: string = await db.transaction(async (tx: Transaction) => {
-    await tx.execute('UPDATE t SET name = ? WHERE id = ?', ['z', 1]);
-    return 'done';
-  }, { isolation: 'serializable', readOnly: false });
+  const settled = await settle(
+    [db.fetchOne('SELECT * FROM t WHERE id = ?', [1], { signal: controller.signal }), sleep(1, 'x')],
+    { limit: 32 },
+  );
+  const name: string = await db.transaction(
+    async (tx: Transaction) => {
+      await tx.execute('UPDATE t SET name = ? WHERE id = ?', ['z', 1]);
+      return 'done';
+    },
+    { isolation: 'serializable', readOnly: false },
+  );
   const tx: Transaction = await db.begin();
   await tx.rollback();
   try {
@@ -133,13 +145,21 @@ async function httpUsage(baseUrl: string): Promise<void> {
   console.log(status, type, cookies, body.length, doc, res.text().length, res.elapsed, res.httpVersion);
 
   const posted: Op<Response> = client.post('/echo', { json: { a: 1 }, signal: AbortSignal.timeout(1_000) });
-  const settled: PromiseSettledResult<Response>[] = await settle([posted, client.put('/echo', { content: 'x' })], { limit: 2 });
-  const all = await client.fetchAll(['/bytes/10', { method: 'POST', url: '/echo', form: { k: 'v' } }], { limit: 16, failFast: false });
+  const settled: PromiseSettledResult<Response>[] = await settle([posted, client.put('/echo', { content: 'x' })], {
+    limit: 2,
+  });
+  const all = await client.fetchAll(['/bytes/10', { method: 'POST', url: '/echo', form: { k: 'v' } }], {
+    limit: 16,
+    failFast: false,
+  });
   for (const r of [...settled, ...all]) {
     if (r.status === 'fulfilled') console.log(r.value.status);
     else console.log((r.reason as FanioError).code);
   }
-  for await (const item of asSettled(['/a', '/b'].map((u) => client.get(u)), { limit: 2 })) {
+  for await (const item of asSettled(
+    ['/a', '/b'].map((u) => client.get(u)),
+    { limit: 2 },
+  )) {
     if (item.status === 'fulfilled') console.log(item.index, item.value.url);
   }
 

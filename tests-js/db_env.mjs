@@ -17,7 +17,8 @@ export const pgSkip = await (async () => {
     await db.close();
     return false;
   } catch (e) {
-    if (process.env.CI === 'true') throw new Error(`CI=true and Postgres is unreachable at ${PG_URL}: ${e.code} ${e.message}`);
+    if (process.env.CI === 'true')
+      throw new Error(`CI=true and Postgres is unreachable at ${PG_URL}: ${e.code} ${e.message}`);
     const reason = `Postgres unreachable at ${PG_URL} (${e.code}): Postgres tests skipped`;
     console.log(`# ${reason}`);
     return reason;

@@ -91,9 +91,16 @@ function runStep(db, step, backend, fill) {
   const sql = step.sql === undefined ? undefined : fill(step.sql);
   switch (step.call) {
     case 'execute_many':
-      return db.executeMany(sql, step.params_seq.map((p) => params(p, backend)));
+      return db.executeMany(
+        sql,
+        step.params_seq.map((p) => params(p, backend)),
+      );
     case 'copy_records':
-      return db.copyRecords(fill(step.table), step.records.map((r) => params(r, backend)), { columns: step.columns });
+      return db.copyRecords(
+        fill(step.table),
+        step.records.map((r) => params(r, backend)),
+        { columns: step.columns },
+      );
     default:
       return db[camel(step.call)](sql, params(step.params, backend));
   }
@@ -113,7 +120,8 @@ async function scenario(db, s, backend) {
         await assert.rejects(outcome, (e) => {
           assert.ok(e instanceof FanioError, `${where}: ${e}`);
           assert.equal(e.code, code, `${where}: ${e.message}`);
-          for (const [k, v] of Object.entries(fields)) assert.deepEqual(e[k], typeof v === 'string' ? fill(v) : v, `${where}: field ${k}`);
+          for (const [k, v] of Object.entries(fields))
+            assert.deepEqual(e[k], typeof v === 'string' ? fill(v) : v, `${where}: field ${k}`);
           return true;
         });
         continue;
@@ -173,7 +181,12 @@ describe('db spec on sqlite', () => {
     db = await connect(sqliteUrl());
   });
   after(() => db.close());
-  typeRows('sqlite', () => db, (sql) => sql, () => false);
+  typeRows(
+    'sqlite',
+    () => db,
+    (sql) => sql,
+    () => false,
+  );
   scenarios('sqlite', () => db);
 });
 
@@ -197,7 +210,12 @@ describe('db spec on postgres', { skip: pgSkip }, () => {
     await db.execute(`DROP SCHEMA ${schema} CASCADE`);
     await db.close();
   });
-  typeRows('postgres', () => db, (sql) => sql.replaceAll('$schema', schema), (row) => row.requires && missing.get(row.requires));
+  typeRows(
+    'postgres',
+    () => db,
+    (sql) => sql.replaceAll('$schema', schema),
+    (row) => row.requires && missing.get(row.requires),
+  );
   scenarios('postgres', () => db);
 });
 
@@ -220,12 +238,15 @@ describe('db spec: TLS through the testbed front', { skip: pgSkip }, () => {
       url += (url.includes('?') ? '&' : '?') + c.params.map(sub).join('&');
       if (c.expect_error) {
         // A bad argument throws when connect is called, the rest rejects: both count.
-        await assert.rejects(async () => connect(url), (e) => {
-          assert.ok(e instanceof FanioError);
-          assert.equal(e.code, c.expect_error.code, e.message);
-          assert.ok(e.message.includes(c.expect_error.message_has), e.message);
-          return true;
-        });
+        await assert.rejects(
+          async () => connect(url),
+          (e) => {
+            assert.ok(e instanceof FanioError);
+            assert.equal(e.code, c.expect_error.code, e.message);
+            assert.ok(e.message.includes(c.expect_error.message_has), e.message);
+            return true;
+          },
+        );
         return;
       }
       const db = await connect(url);

@@ -15,26 +15,28 @@ export async function until(check, ms = 2000) {
 /** A host task that waits `ms` (or until its signal fires) and counts itself. */
 export function hostCounter() {
   const c = { started: 0, inFlight: 0, peak: 0, aborted: 0 };
-  c.task = (ms, value) => ({ signal }) =>
-    new Promise((resolve, reject) => {
-      c.started++;
-      c.inFlight++;
-      c.peak = Math.max(c.peak, c.inFlight);
-      const timer = setTimeout(() => {
-        c.inFlight--;
-        resolve(value);
-      }, ms);
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
+  c.task =
+    (ms, value) =>
+    ({ signal }) =>
+      new Promise((resolve, reject) => {
+        c.started++;
+        c.inFlight++;
+        c.peak = Math.max(c.peak, c.inFlight);
+        const timer = setTimeout(() => {
           c.inFlight--;
-          c.aborted++;
-          reject(signal.reason);
-        },
-        { once: true },
-      );
-    });
+          resolve(value);
+        }, ms);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            c.inFlight--;
+            c.aborted++;
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      });
   return c;
 }
 

@@ -103,7 +103,10 @@ describe('cancellation and close', () => {
     // An op made before close and awaited after it is cut off as well.
     await assert.rejects(made, { code: 'E_CANCELLED' });
     assert.throws(() => client.get(url('/bytes/1')), { code: 'E_CLOSED' });
-    assert.throws(() => client.request('POST', url('/echo')), (e) => e instanceof FanioError && e.code === 'E_CLOSED');
+    assert.throws(
+      () => client.request('POST', url('/echo')),
+      (e) => e instanceof FanioError && e.code === 'E_CLOSED',
+    );
     await assert.rejects(client.fetchAll([url('/bytes/1')]), { code: 'E_CLOSED' });
     await until(() => opStats().running === 0);
   });
@@ -191,7 +194,10 @@ describe('fetchAll and asSettled', () => {
     const client = open(t);
     const paths = ['/slow?delay_ms=300', '/bytes/2', '/status/404', '/slow?delay_ms=100'];
     const seen = [];
-    for await (const item of asSettled(paths.map((p) => client.get(url(p), { errorForStatus: p.includes('404') })), { limit: 4 })) {
+    for await (const item of asSettled(
+      paths.map((p) => client.get(url(p), { errorForStatus: p.includes('404') })),
+      { limit: 4 },
+    )) {
       seen.push(item);
     }
     assert.equal(seen.length, 4);
@@ -318,7 +324,10 @@ describe('Response', () => {
     assert.equal(typeof json.text(), 'string');
     assert.deepEqual(JSON.parse(json.text()), json.json());
     const bad = await client.get(url('/json/bad'));
-    assert.throws(() => bad.json(), (e) => e instanceof FanioError && e.code === 'E_DECODE' && e.url === url('/json/bad'));
+    assert.throws(
+      () => bad.json(),
+      (e) => e instanceof FanioError && e.code === 'E_DECODE' && e.url === url('/json/bad'),
+    );
 
     const missing = await client.get(url('/status/404'));
     assert.throws(
@@ -371,7 +380,8 @@ describe('argument checks', () => {
       () => new Client({ maxResponseSize: -5 }),
       () => new Client({ bogus: true }),
     ];
-    for (const make of bad) assert.throws(make, (e) => e instanceof FanioError && e.code === 'E_INVALID_ARGUMENT', String(make));
+    for (const make of bad)
+      assert.throws(make, (e) => e instanceof FanioError && e.code === 'E_INVALID_ARGUMENT', String(make));
 
     const client = open(t);
     const u = url('/echo');
@@ -399,7 +409,8 @@ describe('argument checks', () => {
       () => client.stream(5, u),
       () => client.stream('GET', u, { content: [] }),
     ];
-    for (const make of badRequests) assert.throws(make, (e) => e instanceof FanioError && e.code === 'E_INVALID_ARGUMENT', String(make));
+    for (const make of badRequests)
+      assert.throws(make, (e) => e instanceof FanioError && e.code === 'E_INVALID_ARGUMENT', String(make));
     const cyclic = {};
     cyclic.self = cyclic;
     assert.throws(() => client.post(u, { json: cyclic }), { code: 'E_INVALID_ARGUMENT' });
@@ -409,7 +420,10 @@ describe('argument checks', () => {
   test('every accepted form of headers, params, form and content is sent', async (t) => {
     const client = open(t, { headers: new Headers({ 'x-h': '1' }) });
     const res = await client.post(url('/echo'), {
-      params: new URLSearchParams([['a', '1'], ['a', '2']]),
+      params: new URLSearchParams([
+        ['a', '1'],
+        ['a', '2'],
+      ]),
       headers: new Map([['x-m', 'm']]),
       form: { k: ['v1', 'v2'], n: 3, t: true },
     });
@@ -427,7 +441,10 @@ describe('proxies', () => {
   test('requests go through a SOCKS5 proxy, and it refuses other hosts', async () => {
     // socks5: the client resolves the host; socks5h: the proxy does ("localhost").
     const port = bed.http.split(':').pop();
-    for (const [scheme, host] of [['socks5', '127.0.0.1'], ['socks5h', 'localhost']]) {
+    for (const [scheme, host] of [
+      ['socks5', '127.0.0.1'],
+      ['socks5h', 'localhost'],
+    ]) {
       const before = (await connections(bed.http)).proxied;
       const client = new Client({ proxy: bed.socks.replace('socks5', scheme) });
       try {
@@ -440,7 +457,10 @@ describe('proxies', () => {
     }
     const client = new Client({ proxy: bed.socks.replace('socks5', 'socks5h') });
     try {
-      await assert.rejects(client.get('http://example.invalid/echo'), (e) => e instanceof FanioError && e.code === 'E_CONNECT');
+      await assert.rejects(
+        client.get('http://example.invalid/echo'),
+        (e) => e instanceof FanioError && e.code === 'E_CONNECT',
+      );
     } finally {
       await client.close();
     }

@@ -22,14 +22,18 @@ let uniques = 0;
 /** Replaces the placeholders in every string of `v` (longest names first: $https before $http). */
 function fill(v, unique) {
   if (typeof v === 'string') {
-    return v.replace(/\$(https|http|mtls|proxy|other_ca_pem|ca_pem|client_cert|client_key|closed|unique)/g, (_, name) => {
-      if (name === 'closed') return 'http://127.0.0.1:1';
-      if (name === 'unique') return unique;
-      return bed[name];
-    });
+    return v.replace(
+      /\$(https|http|mtls|proxy|other_ca_pem|ca_pem|client_cert|client_key|closed|unique)/g,
+      (_, name) => {
+        if (name === 'closed') return 'http://127.0.0.1:1';
+        if (name === 'unique') return unique;
+        return bed[name];
+      },
+    );
   }
   if (Array.isArray(v)) return v.map((x) => fill(x, unique));
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, unique)]));
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, unique)]));
   return v;
 }
 
@@ -62,7 +66,8 @@ function checkEcho(res, want) {
     if (key === 'headers') {
       for (const [name, v] of Object.entries(value)) assert.equal(echoed(echo, name), v, `echoed header ${name}`);
     } else if (key === 'header_prefix') {
-      for (const [name, prefix] of Object.entries(value)) assert.ok(echoed(echo, name)?.startsWith(prefix), `echoed header ${name}`);
+      for (const [name, prefix] of Object.entries(value))
+        assert.ok(echoed(echo, name)?.startsWith(prefix), `echoed header ${name}`);
     } else if (key === 'json_body') {
       assert.deepEqual(JSON.parse(echo.body), value);
     } else {
@@ -107,7 +112,8 @@ function checkResponse(res, want) {
         for (const [name, v] of Object.entries(value)) assert.equal(res.headers.getAll(name)[0], v, `header ${name}`);
         break;
       case 'header_all':
-        for (const [name, n] of Object.entries(value)) assert.equal(res.headers.getAll(name).length, n, `header ${name}`);
+        for (const [name, n] of Object.entries(value))
+          assert.equal(res.headers.getAll(name).length, n, `header ${name}`);
         break;
       case 'echo':
         checkEcho(res, value);
@@ -141,7 +147,11 @@ describe('tests-spec/http.json', () => {
           const make = () => client.request(r.method, r.url, requestOptions(r));
           if (r.expect_error) {
             if (scenario.before_io) assert.throws(make, (e) => checkError(e, r.expect_error));
-            else await assert.rejects(async () => make(), (e) => checkError(e, r.expect_error));
+            else
+              await assert.rejects(
+                async () => make(),
+                (e) => checkError(e, r.expect_error),
+              );
           } else {
             const res = await make();
             checkResponse(res, r.expect ?? {});

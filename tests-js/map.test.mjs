@@ -87,10 +87,14 @@ test('stopOnError false with no errors resolves', async () => {
 test('a signal cancels the call with E_CANCELLED', async () => {
   const ac = new AbortController();
   let started = 0;
-  const call = map([1, 2, 3, 4], () => {
-    started++;
-    return delay(10_000);
-  }, { concurrency: 2, signal: ac.signal });
+  const call = map(
+    [1, 2, 3, 4],
+    () => {
+      started++;
+      return delay(10_000);
+    },
+    { concurrency: 2, signal: ac.signal },
+  );
   await until(() => started === 2);
   ac.abort();
   await assert.rejects(call, (e) => e instanceof FanioError && e.code === 'E_CANCELLED');

@@ -86,12 +86,24 @@ test('worker threads get their own hub and op table beside the main thread', asy
     worker.once('error', reject);
   });
   const db = await connect('sqlite::memory:');
-  const here = await settle(Array.from({ length: 100 }, (_, i) => sleep(i % 3, i)), { limit: 7 });
-  const queries = await settle(Array.from({ length: 200 }, (_, i) => db.fetchVal('SELECT ? + 1', [i])), { limit: 8 });
+  const here = await settle(
+    Array.from({ length: 100 }, (_, i) => sleep(i % 3, i)),
+    { limit: 7 },
+  );
+  const queries = await settle(
+    Array.from({ length: 200 }, (_, i) => db.fetchVal('SELECT ? + 1', [i])),
+    { limit: 8 },
+  );
   await db.close();
   const there = await fromWorker;
   await worker.terminate();
-  assert.equal(here.reduce((s, r) => s + r.value, 0), 4950);
-  assert.equal(queries.reduce((s, r) => s + r.value, 0), 19_900 + 200);
+  assert.equal(
+    here.reduce((s, r) => s + r.value, 0),
+    4950,
+  );
+  assert.equal(
+    queries.reduce((s, r) => s + r.value, 0),
+    19_900 + 200,
+  );
   assert.deepStrictEqual(there, { sum: 4950, queries: 2 * 19_900, single: ['a', 'b', 'w'] });
 });

@@ -127,7 +127,10 @@ describe('ops', () => {
 
   test('many single awaits at once all resolve', async () => {
     const values = await Promise.all(Array.from({ length: 5000 }, (_, i) => sleep(0, i)));
-    assert.deepStrictEqual(values, Array.from({ length: 5000 }, (_, i) => i));
+    assert.deepStrictEqual(
+      values,
+      Array.from({ length: 5000 }, (_, i) => i),
+    );
     assert.equal(running(), 0);
   });
 

@@ -77,7 +77,10 @@ for (const scenario of spec.scenarios) {
       });
       if (scenario.max_in_flight !== undefined) {
         assert.ok(seen.peak <= scenario.max_in_flight, `host in flight ${seen.peak} > ${scenario.max_in_flight}`);
-        assert.ok(opStats().peak <= scenario.max_in_flight, `native running ${opStats().peak} > ${scenario.max_in_flight}`);
+        assert.ok(
+          opStats().peak <= scenario.max_in_flight,
+          `native running ${opStats().peak} > ${scenario.max_in_flight}`,
+        );
       }
       if (scenario.min_elapsed_ms !== undefined) {
         // Timers may round to the millisecond: 1 ms of slack, never an upper bound.

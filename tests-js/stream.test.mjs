@@ -82,12 +82,15 @@ test('break drops everything in flight', async () => {
 
 test('a throw in the loop body drops everything in flight too', async () => {
   const boom = new Error('consumer failed');
-  await assert.rejects(async () => {
-    for await (const r of asSettled([sleep(1), sleep(10_000), sleep(10_000)])) {
-      void r;
-      throw boom;
-    }
-  }, (e) => e === boom);
+  await assert.rejects(
+    async () => {
+      for await (const r of asSettled([sleep(1), sleep(10_000), sleep(10_000)])) {
+        void r;
+        throw boom;
+      }
+    },
+    (e) => e === boom,
+  );
   assert.equal(running(), 0);
 });
 
@@ -96,9 +99,12 @@ test('a bad item in the source rejects the iteration with E_INVALID_ARGUMENT', a
     yield sleep(1, 'ok');
     yield 42;
   }
-  await assert.rejects(async () => {
-    for await (const r of asSettled(source())) void r;
-  }, (e) => e instanceof FanioError && e.code === 'E_INVALID_ARGUMENT');
+  await assert.rejects(
+    async () => {
+      for await (const r of asSettled(source())) void r;
+    },
+    (e) => e instanceof FanioError && e.code === 'E_INVALID_ARGUMENT',
+  );
   assert.equal(running(), 0);
 });
 
@@ -109,35 +115,48 @@ test('bad options reject before the source is touched', async () => {
     yield sleep(1);
   }
   for (const options of [{ limit: 0 }, { timeout: Number.NaN }, { rate: 0 }]) {
-    await assert.rejects(async () => {
-      for await (const r of asSettled(source(), options)) void r;
-    }, (e) => e.code === 'E_INVALID_ARGUMENT');
+    await assert.rejects(
+      async () => {
+        for await (const r of asSettled(source(), options)) void r;
+      },
+      (e) => e.code === 'E_INVALID_ARGUMENT',
+    );
   }
-  await assert.rejects(async () => {
-    for await (const r of asSettled(7)) void r;
-  }, (e) => e.code === 'E_INVALID_ARGUMENT');
+  await assert.rejects(
+    async () => {
+      for await (const r of asSettled(7)) void r;
+    },
+    (e) => e.code === 'E_INVALID_ARGUMENT',
+  );
   assert.equal(pulled, 0);
 });
 
 test('a signal stops the stream with E_CANCELLED', async () => {
   const ac = new AbortController();
   const c = hostCounter();
-  await assert.rejects(async () => {
-    for await (const r of asSettled([sleep(1), c.task(10_000), sleep(10_000)], { signal: ac.signal })) {
-      void r;
-      ac.abort();
-    }
-  }, (e) => e.code === 'E_CANCELLED');
+  await assert.rejects(
+    async () => {
+      for await (const r of asSettled([sleep(1), c.task(10_000), sleep(10_000)], { signal: ac.signal })) {
+        void r;
+        ac.abort();
+      }
+    },
+    (e) => e.code === 'E_CANCELLED',
+  );
   assert.equal(running(), 0);
   assert.equal(c.aborted, 1);
 });
 
 test('onProgress ends with (total, total)', async () => {
   const calls = [];
-  for await (const r of asSettled(Array.from({ length: 50 }, (_, i) => sleep(1, i)), {
-    limit: 10,
-    onProgress: (d, t) => calls.push([d, t]),
-  })) void r;
+  for await (const r of asSettled(
+    Array.from({ length: 50 }, (_, i) => sleep(1, i)),
+    {
+      limit: 10,
+      onProgress: (d, t) => calls.push([d, t]),
+    },
+  ))
+    void r;
   assert.deepStrictEqual(calls.at(-1), [50, 50]);
 });
 

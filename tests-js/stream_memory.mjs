@@ -35,7 +35,10 @@ if (mode === 'stream') {
     globalThis.gc();
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const results = await settle(Array.from({ length: 1000 }, (_, i) => db.fetchVal('SELECT ?', [i])), { limit: 8 });
+  const results = await settle(
+    Array.from({ length: 1000 }, (_, i) => db.fetchVal('SELECT ?', [i])),
+    { limit: 8 },
+  );
   count = results.filter((r, i) => r.status === 'fulfilled' && r.value === i).length;
   await db.close();
 }

@@ -83,7 +83,9 @@ async def test_record_reads_like_asyncpg(lite: fanio.Database) -> None:
 async def test_sqlite_named_and_positional_params(lite: fanio.Database) -> None:
     assert await lite.execute("INSERT INTO items VALUES (:id, :name, :qty)", {"id": 1, "name": "a", "qty": 2}) == 1
     assert await lite.fetch_val("SELECT name FROM items WHERE id = ?", [1]) == "a"
-    assert await lite.execute_many("INSERT INTO items VALUES (?, ?, ?)", [(i, f"n{i}", i) for i in range(2, 102)]) == 100
+    assert (
+        await lite.execute_many("INSERT INTO items VALUES (?, ?, ?)", [(i, f"n{i}", i) for i in range(2, 102)]) == 100
+    )
     assert await lite.copy_records("items", [(200, "z", None)], columns=["id", "name", "qty"]) == 1
     assert await lite.fetch_val("SELECT count(*) FROM items") == 102
 
@@ -130,7 +132,11 @@ def test_bad_urls_raise_at_once(url: str) -> None:
 
 async def test_good_options_are_taken(tmp_path: Path) -> None:
     db = await fanio.connect(
-        f"sqlite://{tmp_path / 'o.db'}", max_connections=2, min_connections=1, acquire_timeout=0.5, statement_cache_size=0
+        f"sqlite://{tmp_path / 'o.db'}",
+        max_connections=2,
+        min_connections=1,
+        acquire_timeout=0.5,
+        statement_cache_size=0,
     )
     async with db:
         assert await db.fetch_val("SELECT 41 + 1") == 42
@@ -194,7 +200,11 @@ async def test_transaction_rolls_back_when_the_task_is_cancelled(pg: fanio.Datab
 
 
 async def test_isolation_and_read_only(pg: fanio.Database, table: str) -> None:
-    for level, shown in [("read_committed", "read committed"), ("repeatable_read", "repeatable read"), ("serializable", "serializable")]:
+    for level, shown in [
+        ("read_committed", "read committed"),
+        ("repeatable_read", "repeatable read"),
+        ("serializable", "serializable"),
+    ]:
         async with pg.transaction(isolation=level) as tx:
             assert await tx.fetch_val("SHOW transaction_isolation") == shown
     async with pg.transaction(read_only=True) as tx:
@@ -227,7 +237,9 @@ async def test_execute_many_is_one_transaction(pg: fanio.Database, table: str) -
     assert await pg.execute_many(f"INSERT INTO {table} VALUES ($1, $2, $3)", rows) == 3000
 
 
-async def test_execute_many_in_a_transaction_leaves_nothing_of_itself_when_it_fails(pg: fanio.Database, table: str) -> None:
+async def test_execute_many_in_a_transaction_leaves_nothing_of_itself_when_it_fails(
+    pg: fanio.Database, table: str
+) -> None:
     insert = f"INSERT INTO {table} VALUES ($1, $2, $3)"
     async with pg.transaction() as tx:
         await tx.execute(insert, [-1, "kept", 0])

@@ -262,8 +262,12 @@ TLS = SPEC["tls"]
 @pytest.mark.parametrize("case", TLS, ids=[c["name"] for c in TLS])
 async def test_tls(case: dict[str, Any], testbed: Any) -> None:
     await (await pg_or_skip()).close()
-    places = {"$pg_tls_other_name": testbed.pg_tls_other_name, "$pg_tls": testbed.pg_tls,
-              "$other_ca_pem": testbed.other_ca_pem, "$ca_pem": testbed.ca_pem}
+    places = {
+        "$pg_tls_other_name": testbed.pg_tls_other_name,
+        "$pg_tls": testbed.pg_tls,
+        "$other_ca_pem": testbed.other_ca_pem,
+        "$ca_pem": testbed.ca_pem,
+    }
 
     def sub(s: str) -> str:
         for name, value in places.items():  # longest names first: $pg_tls_other_name

@@ -103,8 +103,11 @@ async def test_close_cancels_what_is_in_flight_and_refuses_new_requests(testbed:
     # Made before the close, run after it: ends the same way, sends nothing.
     with pytest.raises(fanio.Cancelled):
         await lazy
-    for make in (lambda: client.get("/bytes/1"), lambda: client.stream("GET", "/x"),
-                 lambda: client.fetch_all(["/bytes/1"])):
+    for make in (
+        lambda: client.get("/bytes/1"),
+        lambda: client.stream("GET", "/x"),
+        lambda: client.fetch_all(["/bytes/1"]),
+    ):
         with pytest.raises(fanio.ClosedError) as closed:
             make()
         assert closed.value.code == "E_CLOSED"
@@ -134,7 +137,8 @@ async def test_close_ends_a_streamed_body_being_read(testbed: Server) -> None:
 def test_exit_with_requests_in_flight_is_silent(testbed: Server) -> None:
     # Requests and a streamed body pending when the interpreter exits (one loop closed
     # by asyncio.run, one left open): the runtime is shut down first, nothing is printed.
-    result = run_script("""
+    result = run_script(
+        """
         import asyncio, os, fanio
         URL = os.environ["URL"]
 
@@ -154,7 +158,10 @@ def test_exit_with_requests_in_flight_is_silent(testbed: Server) -> None:
         loop.create_task(_wait(kept[0].get("/never")))
         loop.run_until_complete(asyncio.sleep(0.05))
         print("bye")
-    """, env={"URL": testbed.http}, timeout=30)
+    """,
+        env={"URL": testbed.http},
+        timeout=30,
+    )
     assert (result.returncode, result.stdout, result.stderr) == (0, "bye\n", "")
 
 
@@ -163,14 +170,21 @@ def test_exit_with_requests_in_flight_is_silent(testbed: Server) -> None:
 
 async def test_fetch_all_takes_urls_and_dicts(testbed: Server) -> None:
     async with fanio.Client() as client:
-        outcomes = await client.fetch_all([
-            f"{testbed.http}/bytes/5",
-            {"url": f"{testbed.http}/echo", "method": "POST", "json": {"n": 2**100}, "params": {"q": [1, 2]},
-             "headers": {"X-A": "b"}},
-            {"url": f"{testbed.http}/status/404", "error_for_status": True},
-            {"url": f"{testbed.http}/never", "timeout": 0.05},
-            {"url": f"{testbed.http}/echo", "method": "put", "form": {"k": "v w"}, "content": None},
-        ])
+        outcomes = await client.fetch_all(
+            [
+                f"{testbed.http}/bytes/5",
+                {
+                    "url": f"{testbed.http}/echo",
+                    "method": "POST",
+                    "json": {"n": 2**100},
+                    "params": {"q": [1, 2]},
+                    "headers": {"X-A": "b"},
+                },
+                {"url": f"{testbed.http}/status/404", "error_for_status": True},
+                {"url": f"{testbed.http}/never", "timeout": 0.05},
+                {"url": f"{testbed.http}/echo", "method": "put", "form": {"k": "v w"}, "content": None},
+            ]
+        )
     assert [o.status for o in outcomes] == ["fulfilled", "fulfilled", "rejected", "rejected", "fulfilled"]
     assert outcomes[0].value.content == b"abcde"
     echo = outcomes[1].value.json()
@@ -203,7 +217,8 @@ async def test_fetch_all_fail_fast_cancels_the_rest(testbed: Server) -> None:
         start = time.perf_counter()
         outcomes = await client.fetch_all(
             [f"{testbed.http}/never", f"{testbed.http}/status/500", f"{testbed.http}/never"],
-            fail_fast=True, on_progress=lambda done, total: progress.append((done, total)),
+            fail_fast=True,
+            on_progress=lambda done, total: progress.append((done, total)),
         )
         assert time.perf_counter() - start < 10
     codes = [o.error.code for o in outcomes if isinstance(o, fanio.Rejected)]
@@ -230,8 +245,9 @@ async def test_fetch_all_checks_every_request_before_sending_any(testbed: Server
 async def test_as_settled_streams_responses_as_they_complete(testbed: Server) -> None:
     async with fanio.Client() as client:
         seen: dict[int, int] = {}
-        async for i, outcome in fanio.as_settled((client.get(f"{testbed.http}/bytes/{n + 1}") for n in range(60)),
-                                                 limit=8):
+        async for i, outcome in fanio.as_settled(
+            (client.get(f"{testbed.http}/bytes/{n + 1}") for n in range(60)), limit=8
+        ):
             assert isinstance(outcome, fanio.Fulfilled)
             seen[i] = len(outcome.value.content)
     assert seen == {n: n + 1 for n in range(60)}
@@ -339,8 +355,7 @@ async def test_response_attributes_repr_and_raise_for_status(testbed: Server) ->
     assert ok.content is ok.content and isinstance(ok.content, bytes)
     with pytest.raises(fanio.HttpStatusError) as info:
         missing.raise_for_status()
-    assert (info.value.status, info.value.url, info.value.code) == (404, f"{testbed.http}/status/404",
-                                                                     "E_HTTP_STATUS")
+    assert (info.value.status, info.value.url, info.value.code) == (404, f"{testbed.http}/status/404", "E_HTTP_STATUS")
     assert missing.text() == "status 404"
 
 
@@ -355,9 +370,11 @@ async def test_json_is_decoded_in_rust_with_order_and_exact_numbers(testbed: Ser
 
 async def test_retry_is_frozen_typed_and_readable() -> None:
     retry = fanio.Retry()
-    assert repr(retry) == ("Retry(attempts=3, backoff=0.1, backoff_max=10.0, jitter=True, "
-                           "on_status=frozenset({429, 502, 503, 504}), on_connect_error=True, "
-                           "respect_retry_after=True, methods=None)")
+    assert repr(retry) == (
+        "Retry(attempts=3, backoff=0.1, backoff_max=10.0, jitter=True, "
+        "on_status=frozenset({429, 502, 503, 504}), on_connect_error=True, "
+        "respect_retry_after=True, methods=None)"
+    )
     assert retry.on_status == frozenset({429, 502, 503, 504}) and retry.methods is None
     custom = fanio.Retry(attempts=5, backoff=1, methods=["post", "GET"], on_status=[503])
     assert (custom.attempts, custom.backoff, custom.methods) == (5, 1.0, frozenset({"POST", "GET"}))
@@ -377,24 +394,53 @@ async def test_retry_policy_runs_in_the_core(testbed: Server) -> None:
 # --- wrong types raise InvalidArgument before any I/O ---
 
 BAD_CLIENT = [
-    {"timeout": "1"}, {"timeout": -1}, {"connect_timeout": [1]}, {"headers": 5}, {"headers": [("a", 1)]},
-    {"headers": ["ab"]}, {"follow_redirects": 1}, {"max_redirects": 1.5}, {"max_connections": -1},
-    {"max_connections_per_host": True}, {"retry": {"attempts": 1}}, {"http2": True}, {"http2": "h3"},
-    {"verify": "no"}, {"ca_certs": 5}, {"ca_certs": "/nonexistent.pem"}, {"base_url": b"http://x"},
-    {"base_url": "nope"}, {"user_agent": 1}, {"user_agent": "a\nb"}, {"max_response_size": True},
-    {"proxy": 1}, {"cookies": None}, {"error_for_status": "yes"}, {"client_cert": "x.pem"},
+    {"timeout": "1"},
+    {"timeout": -1},
+    {"connect_timeout": [1]},
+    {"headers": 5},
+    {"headers": [("a", 1)]},
+    {"headers": ["ab"]},
+    {"follow_redirects": 1},
+    {"max_redirects": 1.5},
+    {"max_connections": -1},
+    {"max_connections_per_host": True},
+    {"retry": {"attempts": 1}},
+    {"http2": True},
+    {"http2": "h3"},
+    {"verify": "no"},
+    {"ca_certs": 5},
+    {"ca_certs": "/nonexistent.pem"},
+    {"base_url": b"http://x"},
+    {"base_url": "nope"},
+    {"user_agent": 1},
+    {"user_agent": "a\nb"},
+    {"max_response_size": True},
+    {"proxy": 1},
+    {"cookies": None},
+    {"error_for_status": "yes"},
+    {"client_cert": "x.pem"},
     {"pool_max_idle_per_host": "4"},
 ]
 
 BAD_REQUEST: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
-    ((5,), {}), ((CLOSED_URL,), {"params": 5}), ((CLOSED_URL,), {"params": [("a", object())]}),
-    ((CLOSED_URL,), {"params": "a=1"}), ((CLOSED_URL,), {"headers": {"a": 1}}),
-    ((CLOSED_URL,), {"headers": [("a",)]}), ((CLOSED_URL,), {"headers": {"a\n": "b"}}),
-    ((CLOSED_URL,), {"json": object()}), ((CLOSED_URL,), {"json": {1: 2}}),
-    ((CLOSED_URL,), {"json": float("nan")}), ((CLOSED_URL,), {"form": 5}), ((CLOSED_URL,), {"content": 5}),
-    ((CLOSED_URL,), {"timeout": "1"}), ((CLOSED_URL,), {"timeout": -1}),
-    ((CLOSED_URL,), {"error_for_status": "yes"}), ((CLOSED_URL,), {"json": {}, "form": {}}),
-    (("relative/path",), {}), (("http://",), {}),
+    ((5,), {}),
+    ((CLOSED_URL,), {"params": 5}),
+    ((CLOSED_URL,), {"params": [("a", object())]}),
+    ((CLOSED_URL,), {"params": "a=1"}),
+    ((CLOSED_URL,), {"headers": {"a": 1}}),
+    ((CLOSED_URL,), {"headers": [("a",)]}),
+    ((CLOSED_URL,), {"headers": {"a\n": "b"}}),
+    ((CLOSED_URL,), {"json": object()}),
+    ((CLOSED_URL,), {"json": {1: 2}}),
+    ((CLOSED_URL,), {"json": float("nan")}),
+    ((CLOSED_URL,), {"form": 5}),
+    ((CLOSED_URL,), {"content": 5}),
+    ((CLOSED_URL,), {"timeout": "1"}),
+    ((CLOSED_URL,), {"timeout": -1}),
+    ((CLOSED_URL,), {"error_for_status": "yes"}),
+    ((CLOSED_URL,), {"json": {}, "form": {}}),
+    (("relative/path",), {}),
+    (("http://",), {}),
 ]
 
 
@@ -428,8 +474,16 @@ def test_wrong_method_types_and_retry_options_raise_invalid_argument() -> None:
     for bad in [lambda: client.request(1, CLOSED_URL), lambda: client.request("GE T", CLOSED_URL)]:  # type: ignore[arg-type]
         with pytest.raises(fanio.InvalidArgument):
             bad()
-    for kwargs in [{"attempts": "3"}, {"attempts": -1}, {"backoff": "x"}, {"on_status": [1.5]},
-                   {"on_status": "503"}, {"methods": "GET"}, {"methods": [1]}, {"jitter": 1}]:
+    for kwargs in [
+        {"attempts": "3"},
+        {"attempts": -1},
+        {"backoff": "x"},
+        {"on_status": [1.5]},
+        {"on_status": "503"},
+        {"methods": "GET"},
+        {"methods": [1]},
+        {"jitter": 1},
+    ]:
         with pytest.raises(fanio.InvalidArgument):
             fanio.Retry(**kwargs)
     # Ranges are the core's: checked when a client takes the policy.
@@ -450,7 +504,12 @@ async def test_requests_accept_the_documented_argument_shapes(testbed: Server) -
         for verb in ("delete", "patch", "options"):
             assert (await getattr(client, verb)("/echo")).json()["method"] == verb.upper()
         head = await client.head("/bytes/7")  # HTTP/2 by ALPN
-        assert (head.http_version, head.status, head.headers["content-length"], head.content) == ("HTTP/2", 200, "7", b"")
+        assert (head.http_version, head.status, head.headers["content-length"], head.content) == (
+            "HTTP/2",
+            200,
+            "7",
+            b"",
+        )
 
 
 async def test_requests_go_through_a_socks5_proxy(testbed: Server) -> None:

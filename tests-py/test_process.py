@@ -23,8 +23,9 @@ COUNT_WORKERS = """
 
 def test_worker_threads_default_to_the_cpu_count_and_follow_the_environment() -> None:
     env = {k: v for k, v in os.environ.items() if k != "FANIO_WORKER_THREADS"}
-    default = subprocess.run([sys.executable, "-c", textwrap.dedent(COUNT_WORKERS)], capture_output=True,
-                             text=True, env=env, timeout=60)
+    default = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(COUNT_WORKERS)], capture_output=True, text=True, env=env, timeout=60
+    )
     assert default.stdout.strip() == str(len(os.sched_getaffinity(0))), default.stderr
     one = run_script(COUNT_WORKERS, env={"FANIO_WORKER_THREADS": "1"})
     assert one.stdout.strip() == "1", one.stderr
@@ -33,7 +34,8 @@ def test_worker_threads_default_to_the_cpu_count_and_follow_the_environment() ->
 
 
 def test_a_forked_child_gets_a_working_runtime() -> None:
-    result = run_script("""
+    result = run_script(
+        """
         import asyncio, os, sys, fanio
 
         async def wait(op):
@@ -48,13 +50,16 @@ def test_a_forked_child_gets_a_working_runtime() -> None:
         _, status = os.waitpid(pid, 0)
         print("child exit", os.waitstatus_to_exitcode(status))
         print(asyncio.run(wait(fanio.sleep(0.01, "parent again"))))
-    """, timeout=30)
+    """,
+        timeout=30,
+    )
     assert result.stdout.split("\n")[:3] == ["parent", "child exit 0", "parent again"], result.stderr
     assert result.returncode == 0
 
 
 def test_exit_with_ops_pending_is_silent() -> None:
-    result = run_script("""
+    result = run_script(
+        """
         import asyncio, fanio
 
         async def main():
@@ -70,7 +75,9 @@ def test_exit_with_ops_pending_is_silent() -> None:
         loop.create_task(_wait(fanio.sleep(30)))
         loop.run_until_complete(asyncio.sleep(0.05))
         print("bye")
-    """, timeout=30)
+    """,
+        timeout=30,
+    )
     assert result.returncode == 0
     assert result.stdout == "bye\n"
     assert result.stderr == ""
@@ -80,7 +87,8 @@ def test_exit_with_a_copy_converting_rows_is_silent(tmp_path: object) -> None:
     # copy_records converts rows on a thread of the core that takes the GIL for each
     # chunk: leaving with one in flight (cancelled, or left pending) must not hang or
     # print a panic.
-    result = run_script(f"""
+    result = run_script(
+        f"""
         import asyncio, fanio
 
         async def start(url):
@@ -103,7 +111,9 @@ def test_exit_with_a_copy_converting_rows_is_silent(tmp_path: object) -> None:
         loop = asyncio.new_event_loop()
         loop.run_until_complete(start("sqlite://{tmp_path}/b.db"))
         print("bye")
-    """, timeout=60)
+    """,
+        timeout=60,
+    )
     assert (result.returncode, result.stdout, result.stderr) == (0, "bye\n", "")
 
 
@@ -115,8 +125,7 @@ def test_progress_bar_is_drawn_only_on_a_terminal() -> None:
     piped = run_script(script)
     assert piped.returncode == 0 and piped.stderr == ""
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], stderr=follower,
-                            stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], stderr=follower, stdout=subprocess.DEVNULL)
     os.close(follower)
     drawn = b""
     while True:

@@ -198,8 +198,10 @@ async def test_breaking_out_of_as_settled_drops_ops_in_flight() -> None:
 
 
 async def test_as_settled_fail_fast_and_bad_items() -> None:
-    got = [(i, o.error.code if isinstance(o, fanio.Rejected) else o.value)
-           async for i, o in fanio.as_settled([fanio.fail(0.01, "x"), fanio.sleep(30)], fail_fast=True)]
+    got = [
+        (i, o.error.code if isinstance(o, fanio.Rejected) else o.value)
+        async for i, o in fanio.as_settled([fanio.fail(0.01, "x"), fanio.sleep(30)], fail_fast=True)
+    ]
     assert sorted(got) == [(0, "E_FAILED"), (1, "E_CANCELLED")]
     with pytest.raises(fanio.InvalidArgument):
         async for _ in fanio.as_settled([fanio.sleep(0), "nope"]):

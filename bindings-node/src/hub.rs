@@ -161,10 +161,14 @@ pub fn make_op(kind: u8, ms: f64, payloads: &mut Payloads<'_>) -> Op {
     if kind == NATIVE {
         // JS passes only handles of ops it still holds, so every one is here.
         let op = payloads.natives.next().copied().and_then(native_op::held);
-        return op.unwrap_or_else(|| op::fail(Duration::ZERO, "fanio: a native op was released".into()));
+        return op
+            .unwrap_or_else(|| op::fail(Duration::ZERO, "fanio: a native op was released".into()));
     }
     // The JS side checked `ms` when the op was made; the core clamps "forever".
-    let delay = fanio_core::schedule::seconds(Some(ms / 1000.0), "ms").ok().flatten().unwrap_or_default();
+    let delay = fanio_core::schedule::seconds(Some(ms / 1000.0), "ms")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     if kind == FAIL {
         op::fail(delay, payloads.messages.next().unwrap_or_default())
     } else {
@@ -190,7 +194,8 @@ impl Future for Tracked {
             Poll::Pending => Poll::Pending,
             Poll::Ready(outcome) => {
                 self.fut = None;
-                self.hub.push(Record::op_done(self.slot, outcome, self.native));
+                self.hub
+                    .push(Record::op_done(self.slot, outcome, self.native));
                 Poll::Ready(())
             }
         }
@@ -202,7 +207,8 @@ impl Drop for Tracked {
         if let Some(fut) = self.fut.take() {
             drop(fut);
             let cancelled = Err(Error::stopped(Code::Cancelled));
-            self.hub.push(Record::op_done(self.slot, cancelled, self.native));
+            self.hub
+                .push(Record::op_done(self.slot, cancelled, self.native));
         }
     }
 }

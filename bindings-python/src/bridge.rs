@@ -23,10 +23,20 @@ pub enum Delivery {
     /// One op awaited alone: its future gets the value or the exception.
     One { fut: Py<PyAny>, outcome: Outcome },
     /// A settled batch: its future gets a list of Fulfilled/Rejected in input order.
-    All { fut: Py<PyAny>, outcomes: Vec<Outcome> },
+    All {
+        fut: Py<PyAny>,
+        outcomes: Vec<Outcome>,
+    },
     /// Outcomes of a stream as they completed; None when the stream is over.
-    Chunk { fut: Py<PyAny>, chunk: Option<Vec<(usize, Outcome)>> },
-    Progress { callback: Arc<Py<PyAny>>, done: usize, total: usize },
+    Chunk {
+        fut: Py<PyAny>,
+        chunk: Option<Vec<(usize, Outcome)>>,
+    },
+    Progress {
+        callback: Arc<Py<PyAny>>,
+        done: usize,
+        total: usize,
+    },
 }
 
 struct Inner {
@@ -67,7 +77,10 @@ impl Bridge {
             return Err(std::io::Error::last_os_error().into());
         }
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(Bridge(Arc::new(Inner { fd, queue: Mutex::new(Vec::new()) })))
+        Ok(Bridge(Arc::new(Inner {
+            fd,
+            queue: Mutex::new(Vec::new()),
+        })))
     }
 
     fn fileno(&self) -> i32 {
@@ -107,8 +120,14 @@ pub fn settled(py: Python<'_>, outcome: &Outcome) -> PyResult<Py<PyAny>> {
 
 fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
     let fut = match &item {
-        Delivery::One { fut, .. } | Delivery::All { fut, .. } | Delivery::Chunk { fut, .. } => fut.bind(py),
-        Delivery::Progress { callback, done, total } => {
+        Delivery::One { fut, .. } | Delivery::All { fut, .. } | Delivery::Chunk { fut, .. } => {
+            fut.bind(py)
+        }
+        Delivery::Progress {
+            callback,
+            done,
+            total,
+        } => {
             callback.bind(py).call1((*done, *total))?;
             return Ok(());
         }
@@ -126,17 +145,27 @@ fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
                 return Ok(());
             }
         },
-        Delivery::One { outcome: Err(e), .. } => {
-            fut.call_method1(pyo3::intern!(py, "set_exception"), (error::exception(py, e)?,))?;
+        Delivery::One {
+            outcome: Err(e), ..
+        } => {
+            fut.call_method1(
+                pyo3::intern!(py, "set_exception"),
+                (error::exception(py, e)?,),
+            )?;
             return Ok(());
         }
         Delivery::All { outcomes, .. } => {
             let _paused = GcPaused::new(py);
-            let items = outcomes.iter().map(|o| settled(py, o)).collect::<PyResult<Vec<_>>>()?;
+            let items = outcomes
+                .iter()
+                .map(|o| settled(py, o))
+                .collect::<PyResult<Vec<_>>>()?;
             PyList::new(py, items)?.into_any().unbind()
         }
         Delivery::Chunk { chunk: None, .. } => py.None(),
-        Delivery::Chunk { chunk: Some(chunk), .. } => {
+        Delivery::Chunk {
+            chunk: Some(chunk), ..
+        } => {
             let _paused = GcPaused::new(py);
             let items = chunk
                 .iter()

@@ -42,7 +42,9 @@ impl Options {
             deadline: number(py, deadline, "deadline")?,
             progress,
         };
-        Ok(Options(schedule::Options::parse(&raw, limit_name).or_raise(py)?))
+        Ok(Options(
+            schedule::Options::parse(&raw, limit_name).or_raise(py)?,
+        ))
     }
 
     /// How many items a streamed source should keep handed over ahead of the starts.
@@ -56,12 +58,19 @@ fn progress_fn(poster: &Poster, callback: Option<Py<PyAny>>) -> Option<ProgressF
     let callback = Arc::new(callback?);
     let poster = poster.clone();
     Some(Box::new(move |done, total| {
-        poster.post(Delivery::Progress { callback: callback.clone(), done, total });
+        poster.post(Delivery::Progress {
+            callback: callback.clone(),
+            done,
+            total,
+        });
     }))
 }
 
 fn native_ops(items: &Bound<'_, PyList>) -> Option<Vec<fanio_core::Op>> {
-    items.iter().map(|item| item.cast::<Op>().ok().map(|op| op.get().0.clone())).collect()
+    items
+        .iter()
+        .map(|item| item.cast::<Op>().ok().map(|op| op.get().0.clone()))
+        .collect()
 }
 
 /// A batch of native ops that runs wholly on the runtime once started.
@@ -76,9 +85,17 @@ pub struct NativeBatch {
 /// driven from Python); nothing starts here.
 #[pyfunction]
 #[pyo3(signature = (items, options, on_progress=None))]
-pub fn native_batch(items: &Bound<'_, PyList>, options: &Options, on_progress: Option<Py<PyAny>>) -> Option<NativeBatch> {
+pub fn native_batch(
+    items: &Bound<'_, PyList>,
+    options: &Options,
+    on_progress: Option<Py<PyAny>>,
+) -> Option<NativeBatch> {
     let ops = native_ops(items)?;
-    Some(NativeBatch { ops: Mutex::new(Some(ops)), opts: options.0.clone(), on_progress })
+    Some(NativeBatch {
+        ops: Mutex::new(Some(ops)),
+        opts: options.0.clone(),
+        on_progress,
+    })
 }
 
 #[pymethods]
@@ -118,7 +135,10 @@ impl Stream {
     #[pyo3(signature = (options, bridge, on_progress=None))]
     fn new(options: &Options, bridge: &Bridge, on_progress: Option<Py<PyAny>>) -> Self {
         let report = progress_fn(&bridge.poster(), on_progress);
-        Stream(Arc::new(Mutex::new(Some(settle::Stream::start(options.0.clone(), report)))))
+        Stream(Arc::new(Mutex::new(Some(settle::Stream::start(
+            options.0.clone(),
+            report,
+        )))))
     }
 
     fn wanted(&self, py: Python<'_>) -> PyResult<usize> {
@@ -169,14 +189,22 @@ pub struct Scheduler(fanio_core::Scheduler);
 impl Scheduler {
     #[new]
     fn new(options: &Options, known: usize, source_done: bool, stream: bool) -> Self {
-        Scheduler(fanio_core::Scheduler::new(options.0.clone(), known, source_done, stream))
+        Scheduler(fanio_core::Scheduler::new(
+            options.0.clone(),
+            known,
+            source_done,
+            stream,
+        ))
     }
 
     /// `(actions, wake)`: actions are `(index, None)` to start an item, or
     /// `(index, error)` to settle it rejected with that error (cancelling it if it runs);
     /// `wake` is the delay in seconds before polling again, or None to wait for a completion.
     #[allow(clippy::type_complexity)]
-    fn poll<'py>(&mut self, py: Python<'py>) -> PyResult<(Vec<(usize, Option<Bound<'py, PyAny>>)>, Option<f64>)> {
+    fn poll<'py>(
+        &mut self,
+        py: Python<'py>,
+    ) -> PyResult<(Vec<(usize, Option<Bound<'py, PyAny>>)>, Option<f64>)> {
         let now = Instant::now();
         let mut out = Vec::new();
         let wake = self.0.poll(now, &mut out);
@@ -189,7 +217,10 @@ impl Scheduler {
                 }
             })
             .collect::<PyResult<_>>()?;
-        Ok((actions, wake.map(|w| w.saturating_duration_since(now).as_secs_f64())))
+        Ok((
+            actions,
+            wake.map(|w| w.saturating_duration_since(now).as_secs_f64()),
+        ))
     }
 
     fn complete(&mut self, index: usize, rejected: bool) -> bool {

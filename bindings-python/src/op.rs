@@ -10,8 +10,8 @@ use pyo3::types::PyType;
 
 use crate::outcome::generic_alias;
 
-use crate::bridge::{Bridge, Delivery, PyHost, Running};
 use crate::args;
+use crate::bridge::{Bridge, Delivery, PyHost, Running};
 use crate::error::{code_named, invalid};
 
 #[pyclass(frozen, module = "fanio")]
@@ -25,7 +25,9 @@ impl Op {
     fn __await__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let start = slf.getattr(pyo3::intern!(py, "_start"))?;
-        AWAIT.import(py, "fanio._engine", "await_native")?.call1((start,))
+        AWAIT
+            .import(py, "fanio._engine", "await_native")?
+            .call1((start,))
     }
 
     /// Runs (or joins) the op on the runtime; its outcome reaches `fut` via `bridge`.
@@ -51,7 +53,10 @@ impl Op {
     }
 
     #[classmethod]
-    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn __class_getitem__<'py>(
+        cls: &Bound<'py, PyType>,
+        item: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         generic_alias(cls, item)
     }
 }
@@ -64,13 +69,19 @@ pub fn sleep(py: Python<'_>, seconds: &Bound<'_, PyAny>, value: Option<Py<PyAny>
         Some(v) if !v.is_none(py) => Value::Host(Arc::new(PyHost(v))),
         _ => Value::Null,
     };
-    Ok(Op(core_op::sleep(args::seconds(py, seconds, "seconds")?, value)))
+    Ok(Op(core_op::sleep(
+        args::seconds(py, seconds, "seconds")?,
+        value,
+    )))
 }
 
 /// An op that rejects with `FanioError(message)` (code E_FAILED) after `seconds`.
 #[pyfunction]
 pub fn fail(py: Python<'_>, seconds: &Bound<'_, PyAny>, message: String) -> PyResult<Op> {
-    Ok(Op(core_op::fail(args::seconds(py, seconds, "seconds")?, message)))
+    Ok(Op(core_op::fail(
+        args::seconds(py, seconds, "seconds")?,
+        message,
+    )))
 }
 
 /// `{"running": n, "peak": m}`: native op futures alive now and the most at once.

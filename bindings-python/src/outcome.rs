@@ -5,9 +5,14 @@ use pyo3::prelude::*;
 use pyo3::types::{PyTuple, PyType};
 
 /// `Cls[T]` at runtime, as the stubs declare these classes generic.
-pub fn generic_alias<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+pub fn generic_alias<'py>(
+    cls: &Bound<'py, PyType>,
+    item: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     let py = cls.py();
-    py.import("types")?.getattr("GenericAlias")?.call1((cls, item))
+    py.import("types")?
+        .getattr("GenericAlias")?
+        .call1((cls, item))
 }
 
 #[pyclass(frozen, module = "fanio")]
@@ -47,7 +52,10 @@ impl Fulfilled {
     }
 
     #[classmethod]
-    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn __class_getitem__<'py>(
+        cls: &Bound<'py, PyType>,
+        item: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         generic_alias(cls, item)
     }
 
@@ -68,7 +76,10 @@ impl Fulfilled {
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        Ok((slf.get_type().into_any(), (slf.get().value.clone_ref(slf.py()),)))
+        Ok((
+            slf.get_type().into_any(),
+            (slf.get().value.clone_ref(slf.py()),),
+        ))
     }
 }
 
@@ -85,7 +96,10 @@ impl Rejected {
     }
 
     #[classmethod]
-    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn __class_getitem__<'py>(
+        cls: &Bound<'py, PyType>,
+        item: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         generic_alias(cls, item)
     }
 
@@ -97,7 +111,9 @@ impl Rejected {
     /// Exceptions compare by identity in Python; two rejections are equal when their
     /// errors are of the same type with the same arguments (and code).
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let Ok(o) = other.cast::<Rejected>() else { return Ok(false) };
+        let Ok(o) = other.cast::<Rejected>() else {
+            return Ok(false);
+        };
         let (a, b) = (self.error.bind(py), o.get().error.bind(py));
         if a.is(b) {
             return Ok(true);
@@ -112,6 +128,9 @@ impl Rejected {
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        Ok((slf.get_type().into_any(), (slf.get().error.clone_ref(slf.py()),)))
+        Ok((
+            slf.get_type().into_any(),
+            (slf.get().error.clone_ref(slf.py()),),
+        ))
     }
 }

@@ -519,7 +519,10 @@ fn copy_records_from_a_converter() {
         return;
     };
     let s = Schema::new(&db);
-    ok(db.execute(&s.sql("CREATE TABLE S.c (id int8 PRIMARY KEY, v text)"), none()));
+    ok(db.execute(
+        &s.sql("CREATE TABLE S.c (id int8 PRIMARY KEY, v text)"),
+        none(),
+    ));
     converted::copy_from_a_converter(&db, &s.sql("S.c"));
 }
 

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use fanio_core::error::Field;
-use fanio_core::http::{Body, Client, ClientOptions, Http2Mode, RequestSpec, Response, RetryPolicy};
+use fanio_core::http::{
+    Body, Client, ClientOptions, Http2Mode, RequestSpec, Response, RetryPolicy,
+};
 use fanio_core::settle::settle;
 use fanio_core::{Code, Error, Op, Options, Outcome, Value, runtime};
 use serde_json::json;
@@ -21,13 +23,18 @@ fn client(opts: ClientOptions) -> Client {
 }
 
 fn get(url: impl Into<String>) -> RequestSpec {
-    RequestSpec { method: "GET".into(), url: url.into(), ..Default::default() }
+    RequestSpec {
+        method: "GET".into(),
+        url: url.into(),
+        ..Default::default()
+    }
 }
 
 /// Runs an op the way bindings do: polled by a task of the core's runtime.
 fn run(op: Op) -> Outcome {
     let rt = runtime::handle();
-    rt.block_on(rt.spawn(async move { op.run().await })).expect("the op task ends")
+    rt.block_on(rt.spawn(async move { op.run().await }))
+        .expect("the op task ends")
 }
 
 fn send(c: &Client, spec: RequestSpec) -> Outcome {
@@ -93,7 +100,10 @@ fn get_bytes() {
     assert!(tokio::runtime::Handle::try_current().is_err());
     let c = client(ClientOptions::default());
     let r = ok(send(&c, get(format!("{}/bytes/1024", s.http_url()))));
-    assert_eq!((r.status, r.reason, r.http_version, r.attempts), (200, "OK", "HTTP/1.1", 1));
+    assert_eq!(
+        (r.status, r.reason, r.http_version, r.attempts),
+        (200, "OK", "HTTP/1.1", 1)
+    );
     assert_eq!(r.content, testbed::pattern_bytes(0, 1024));
     assert_eq!(r.url, format!("{}/bytes/1024", s.http_url()));
     assert!(r.elapsed > Duration::ZERO && r.elapsed < Duration::from_secs(10));
@@ -105,14 +115,21 @@ fn echo_sends_method_headers_query_and_every_body_kind() {
     let s = server();
     let c = client(ClientOptions {
         base_url: Some(format!("{}/echo/", s.http_url())),
-        headers: vec![("X-Default".into(), "d".into()), ("X-Over".into(), "client".into())],
+        headers: vec![
+            ("X-Default".into(), "d".into()),
+            ("X-Over".into(), "client".into()),
+        ],
         ..Default::default()
     });
     let spec = RequestSpec {
         method: "patch".into(),
         url: "path?a=1".into(),
         params: vec![("b".into(), "x y".into()), ("b".into(), "2".into())],
-        headers: vec![("X-Multi".into(), "1".into()), ("x-multi".into(), "2".into()), ("X-Over".into(), "req".into())],
+        headers: vec![
+            ("X-Multi".into(), "1".into()),
+            ("x-multi".into(), "2".into()),
+            ("X-Over".into(), "req".into()),
+        ],
         body: Body::Json(json!({"z": 1, "a": [true, null]})),
         ..Default::default()
     };
@@ -135,7 +152,10 @@ fn echo_sends_method_headers_query_and_every_body_kind() {
     };
     let e = echo(&ok(send(&c, form)));
     assert_eq!(e["body"], "k=v+w&k=%26");
-    assert_eq!(header(&e, "content-type"), ["application/x-www-form-urlencoded"]);
+    assert_eq!(
+        header(&e, "content-type"),
+        ["application/x-www-form-urlencoded"]
+    );
 
     let raw = RequestSpec {
         method: "PUT".into(),
@@ -145,11 +165,19 @@ fn echo_sends_method_headers_query_and_every_body_kind() {
     };
     let e = echo(&ok(send(&c, raw)));
     assert_eq!(
-        (e["method"].as_str(), e["body_len"].as_u64(), e["body_base64"].as_str()),
+        (
+            e["method"].as_str(),
+            e["body_len"].as_u64(),
+            e["body_base64"].as_str()
+        ),
         (Some("PUT"), Some(5), Some("AP9yYXc="))
     );
 
-    let custom = RequestSpec { method: "PROPFIND".into(), url: "x".into(), ..Default::default() };
+    let custom = RequestSpec {
+        method: "PROPFIND".into(),
+        url: "x".into(),
+        ..Default::default()
+    };
     assert_eq!(echo(&ok(send(&c, custom)))["method"], "PROPFIND");
 }
 
@@ -161,23 +189,66 @@ fn statuses_and_error_for_status() {
     assert_eq!((r.status, r.reason), (404, "Not Found"));
     let e = r.error_for_status().unwrap_err();
     assert_eq!((e.code, int(&e, "status")), (Code::HttpStatus, Some(404)));
-    assert_eq!(ok(send(&c, get(format!("{}/status/599", s.http_url())))).reason, "");
+    assert_eq!(
+        ok(send(&c, get(format!("{}/status/599", s.http_url())))).reason,
+        ""
+    );
 
-    let strict = client(ClientOptions { error_for_status: true, ..Default::default() });
+    let strict = client(ClientOptions {
+        error_for_status: true,
+        ..Default::default()
+    });
     let url = format!("{}/status/503", s.http_url());
     let e = err(send(&strict, get(&url)));
-    assert_eq!((e.code, int(&e, "status"), text(&e, "url")), (Code::HttpStatus, Some(503), Some(url.clone())));
-    assert_eq!(ok(send(&strict, RequestSpec { error_for_status: Some(false), ..get(&url) })).status, 503);
-    assert_eq!(err(send(&c, RequestSpec { error_for_status: Some(true), ..get(&url) })).code, Code::HttpStatus);
-    assert_eq!(ok(send(&strict, get(format!("{}/status/204", s.http_url())))).status, 204);
+    assert_eq!(
+        (e.code, int(&e, "status"), text(&e, "url")),
+        (Code::HttpStatus, Some(503), Some(url.clone()))
+    );
+    assert_eq!(
+        ok(send(
+            &strict,
+            RequestSpec {
+                error_for_status: Some(false),
+                ..get(&url)
+            }
+        ))
+        .status,
+        503
+    );
+    assert_eq!(
+        err(send(
+            &c,
+            RequestSpec {
+                error_for_status: Some(true),
+                ..get(&url)
+            }
+        ))
+        .code,
+        Code::HttpStatus
+    );
+    assert_eq!(
+        ok(send(&strict, get(format!("{}/status/204", s.http_url())))).status,
+        204
+    );
 }
 
 #[test]
 fn response_headers_are_multi_valued_and_case_insensitive() {
     let s = server();
-    let c = client(ClientOptions { cookies: false, ..Default::default() });
-    let r = ok(send(&c, get(format!("{}/cookies/set?a=1&b=2", s.http_url()))));
-    let values: Vec<_> = r.headers.get_all("SET-COOKIE").iter().map(|v| v.to_str().unwrap()).collect();
+    let c = client(ClientOptions {
+        cookies: false,
+        ..Default::default()
+    });
+    let r = ok(send(
+        &c,
+        get(format!("{}/cookies/set?a=1&b=2", s.http_url())),
+    ));
+    let values: Vec<_> = r
+        .headers
+        .get_all("SET-COOKIE")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     assert_eq!(values, ["a=1; Path=/", "b=2; Path=/"]);
     assert_eq!(r.headers["Content-Type"], "application/json");
 }
@@ -195,24 +266,44 @@ fn redirects_rewrite_or_keep_the_method_as_the_status_says() {
     for code in [301, 302, 303] {
         let r = ok(send(&c, post(code, "relative")));
         let e = echo(&r);
-        assert_eq!((e["method"].as_str(), e["body_len"].as_u64()), (Some("GET"), Some(0)), "{code}");
+        assert_eq!(
+            (e["method"].as_str(), e["body_len"].as_u64()),
+            (Some("GET"), Some(0)),
+            "{code}"
+        );
         assert_eq!(r.url, format!("{}/echo", s.http_url()));
     }
     for code in [307, 308] {
         for kind in ["relative", "absolute"] {
             let e = echo(&ok(send(&c, post(code, kind))));
-            assert_eq!((e["method"].as_str(), e["body"].as_str()), (Some("POST"), Some("payload")), "{code} {kind}");
+            assert_eq!(
+                (e["method"].as_str(), e["body"].as_str()),
+                (Some("POST"), Some("payload")),
+                "{code} {kind}"
+            );
         }
     }
-    let few = client(ClientOptions { max_redirects: 2, ..Default::default() });
+    let few = client(ClientOptions {
+        max_redirects: 2,
+        ..Default::default()
+    });
     let e = err(send(&few, get(format!("{}/redirect/5", s.http_url()))));
     assert_eq!(e.code, Code::Protocol);
     assert!(e.message.contains("redirect"), "{}", e.message);
     assert!(ok(send(&few, get(format!("{}/redirect/1", s.http_url())))).status == 200);
 
-    let none = client(ClientOptions { follow_redirects: false, ..Default::default() });
-    let r = ok(send(&none, get(format!("{}/redirect/3?code=302", s.http_url()))));
-    assert_eq!((r.status, r.headers["location"].to_str().unwrap()), (302, "/redirect/2?code=302"));
+    let none = client(ClientOptions {
+        follow_redirects: false,
+        ..Default::default()
+    });
+    let r = ok(send(
+        &none,
+        get(format!("{}/redirect/3?code=302", s.http_url())),
+    ));
+    assert_eq!(
+        (r.status, r.headers["location"].to_str().unwrap()),
+        (302, "/redirect/2?code=302")
+    );
 }
 
 #[test]
@@ -225,7 +316,10 @@ fn every_encoding_is_decoded_and_corrupt_gzip_is_a_decode_error() {
         assert_eq!(r.json().unwrap(), want, "{enc}");
         assert_eq!(r.content.len(), testbed::JSON_DOC.len(), "{enc}");
     }
-    let e = err(send(&c, get(format!("{}/encoding/gzip/corrupt", s.http_url()))));
+    let e = err(send(
+        &c,
+        get(format!("{}/encoding/gzip/corrupt", s.http_url())),
+    ));
     assert_eq!(e.code, Code::Decode, "{}", e.message);
     assert!(text(&e, "url").unwrap().ends_with("/encoding/gzip/corrupt"));
 }
@@ -246,7 +340,9 @@ fn text_follows_the_declared_charset() {
 fn json_keeps_big_integers_and_bad_json_is_a_decode_error() {
     let s = server();
     let c = client(ClientOptions::default());
-    let doc = ok(send(&c, get(format!("{}/json", s.http_url())))).json().unwrap();
+    let doc = ok(send(&c, get(format!("{}/json", s.http_url()))))
+        .json()
+        .unwrap();
     assert_eq!(doc["big"].as_u64(), Some(1 << 60));
     assert_eq!(doc["raw_unicode"], "naïve ☕");
     let keys: Vec<_> = doc.as_object().unwrap().keys().take(3).cloned().collect();
@@ -259,8 +355,14 @@ fn json_keeps_big_integers_and_bad_json_is_a_decode_error() {
 fn cookies_are_kept_and_sent_back_unless_disabled() {
     let s = server();
     for (enabled, want) in [(true, json!({"x": "1", "y": "two"})), (false, json!({}))] {
-        let c = client(ClientOptions { cookies: enabled, ..Default::default() });
-        ok(send(&c, get(format!("{}/cookies/set?x=1&y=two", s.http_url()))));
+        let c = client(ClientOptions {
+            cookies: enabled,
+            ..Default::default()
+        });
+        ok(send(
+            &c,
+            get(format!("{}/cookies/set?x=1&y=two", s.http_url())),
+        ));
         let r = ok(send(&c, get(format!("{}/cookies", s.http_url()))));
         assert_eq!(r.json().unwrap()["cookies"], want, "cookies={enabled}");
     }
@@ -274,7 +376,10 @@ fn chunk(r: &Arc<Response>) -> Outcome {
 fn streamed_bodies_come_in_chunks_then_end() {
     let s = server();
     let c = client(ClientOptions::default());
-    let spec = RequestSpec { stream: true, ..get(format!("{}/stream/5?size=100&delay_ms=5", s.http_url())) };
+    let spec = RequestSpec {
+        stream: true,
+        ..get(format!("{}/stream/5?size=100&delay_ms=5", s.http_url()))
+    };
     let r = ok(send(&c, spec));
     assert!(r.is_streamed() && r.content.is_empty());
     assert_eq!(r.status, 200);
@@ -294,7 +399,13 @@ fn streamed_bodies_come_in_chunks_then_end() {
     assert!(chunks >= 2, "paced chunks arrive apart: {chunks}");
     assert!(matches!(chunk(&r), Ok(Value::Null)));
 
-    let r = ok(send(&c, RequestSpec { stream: true, ..get(format!("{}/stream/50?delay_ms=20", s.http_url())) }));
+    let r = ok(send(
+        &c,
+        RequestSpec {
+            stream: true,
+            ..get(format!("{}/stream/50?delay_ms=20", s.http_url()))
+        },
+    ));
     assert!(matches!(chunk(&r), Ok(Value::Bytes(_))));
     r.close();
     assert_eq!(err(chunk(&r)).code, Code::Closed);
@@ -311,12 +422,20 @@ fn a_dropped_stream_releases_its_connection() {
         timeout: Some(Duration::from_secs(5)),
         ..Default::default()
     });
-    let r = ok(send(&c, RequestSpec { stream: true, ..get(format!("{}/stream/1000?delay_ms=50", s.http_url())) }));
+    let r = ok(send(
+        &c,
+        RequestSpec {
+            stream: true,
+            ..get(format!("{}/stream/1000?delay_ms=50", s.http_url()))
+        },
+    ));
     assert_eq!(r.status, 200);
     drop(r);
     let next = ok(send(&c, get(format!("{}/bytes/10", s.http_url()))));
     assert_eq!(next.content.len(), 10);
-    eventually("the abandoned connection to close", || s.connections().open <= 1);
+    eventually("the abandoned connection to close", || {
+        s.connections().open <= 1
+    });
     assert!(s.connections().peak <= 1, "{:?}", s.connections());
 }
 
@@ -334,10 +453,16 @@ fn broken_responses_are_protocol_errors() {
 #[test]
 fn timeouts_name_their_phase() {
     let s = server();
-    let c = client(ClientOptions { timeout: Some(Duration::from_millis(300)), ..Default::default() });
+    let c = client(ClientOptions {
+        timeout: Some(Duration::from_millis(300)),
+        ..Default::default()
+    });
     let started = Instant::now();
     let e = err(send(&c, get(format!("{}/never", s.http_url()))));
-    assert_eq!((e.code, text(&e, "phase").as_deref()), (Code::Timeout, Some("total")));
+    assert_eq!(
+        (e.code, text(&e, "phase").as_deref()),
+        (Code::Timeout, Some("total"))
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
     let e = err(send(
         &c,
@@ -348,10 +473,18 @@ fn timeouts_name_their_phase() {
     ));
     assert_eq!(text(&e, "phase").as_deref(), Some("total"));
 
-    let reads = client(ClientOptions { read_timeout: Some(Duration::from_millis(200)), ..Default::default() });
+    let reads = client(ClientOptions {
+        read_timeout: Some(Duration::from_millis(200)),
+        ..Default::default()
+    });
     for path in ["/never", "/slow-body?delay_ms=3000"] {
         let e = err(send(&reads, get(format!("{}{path}", s.http_url()))));
-        assert_eq!((e.code, text(&e, "phase").as_deref()), (Code::Timeout, Some("read")), "{path}: {}", e.message);
+        assert_eq!(
+            (e.code, text(&e, "phase").as_deref()),
+            (Code::Timeout, Some("read")),
+            "{path}: {}",
+            e.message
+        );
     }
 }
 
@@ -372,7 +505,11 @@ fn refused_connections_are_connect_errors() {
 
 /// A loopback listener whose accept queue is full: the kernel drops further SYNs, so a
 /// connect to it hangs until the client gives up. Keep the returned values alive.
-fn unanswered() -> (std::net::TcpListener, Vec<std::net::TcpStream>, std::net::SocketAddr) {
+fn unanswered() -> (
+    std::net::TcpListener,
+    Vec<std::net::TcpStream>,
+    std::net::SocketAddr,
+) {
     use std::os::fd::AsRawFd;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     // Listening again shrinks the queue to its minimum.
@@ -390,13 +527,22 @@ fn unanswered() -> (std::net::TcpListener, Vec<std::net::TcpStream>, std::net::S
 fn connect_timeouts_name_the_connect_phase() {
     let (_listener, _fill, addr) = unanswered();
     let url = format!("http://{addr}/");
-    let c = client(ClientOptions { connect_timeout: Some(Duration::from_millis(200)), ..Default::default() });
+    let c = client(ClientOptions {
+        connect_timeout: Some(Duration::from_millis(200)),
+        ..Default::default()
+    });
     let e = err(send(&c, get(&url)));
-    assert_eq!((e.code, text(&e, "phase").as_deref(), text(&e, "url")), (Code::Timeout, Some("connect"), Some(url)));
+    assert_eq!(
+        (e.code, text(&e, "phase").as_deref(), text(&e, "url")),
+        (Code::Timeout, Some("connect"), Some(url))
+    );
     // A connect timeout is a connect error to a retry policy: nothing was sent.
     let retried = client(ClientOptions {
         connect_timeout: Some(Duration::from_millis(100)),
-        retry: Some(RetryPolicy { attempts: 2, ..quick() }),
+        retry: Some(RetryPolicy {
+            attempts: 2,
+            ..quick()
+        }),
         ..Default::default()
     });
     let e = err(send(&retried, get(format!("http://{addr}/"))));
@@ -408,22 +554,42 @@ fn tls_trusts_the_given_ca_only() {
     let s = server();
     let ca = s.ca_pem().to_str().unwrap().to_owned();
     let url = format!("{}/echo", s.https_url());
-    let trusted = client(ClientOptions { ca_certs: Some(ca.clone()), ..Default::default() });
+    let trusted = client(ClientOptions {
+        ca_certs: Some(ca.clone()),
+        ..Default::default()
+    });
     let r = ok(send(&trusted, get(&url)));
     assert_eq!((r.status, r.http_version), (200, "HTTP/2"));
     // PEM text works like a path.
-    let text_ca = client(ClientOptions { ca_certs: Some(std::fs::read_to_string(&ca).unwrap()), ..Default::default() });
+    let text_ca = client(ClientOptions {
+        ca_certs: Some(std::fs::read_to_string(&ca).unwrap()),
+        ..Default::default()
+    });
     assert_eq!(ok(send(&text_ca, get(&url))).status, 200);
-    let h1 = client(ClientOptions { ca_certs: Some(ca.clone()), http2: Http2Mode::Never, ..Default::default() });
+    let h1 = client(ClientOptions {
+        ca_certs: Some(ca.clone()),
+        http2: Http2Mode::Never,
+        ..Default::default()
+    });
     assert_eq!(ok(send(&h1, get(&url))).http_version, "HTTP/1.1");
 
     let default_trust = client(ClientOptions::default());
     let e = err(send(&default_trust, get(&url)));
-    assert_eq!((e.code, text(&e, "url")), (Code::Tls, Some(url.clone())), "{}", e.message);
-    let other =
-        client(ClientOptions { ca_certs: Some(s.other_ca_pem().to_str().unwrap().into()), ..Default::default() });
+    assert_eq!(
+        (e.code, text(&e, "url")),
+        (Code::Tls, Some(url.clone())),
+        "{}",
+        e.message
+    );
+    let other = client(ClientOptions {
+        ca_certs: Some(s.other_ca_pem().to_str().unwrap().into()),
+        ..Default::default()
+    });
     assert_eq!(err(send(&other, get(&url))).code, Code::Tls);
-    let unverified = client(ClientOptions { verify: false, ..Default::default() });
+    let unverified = client(ClientOptions {
+        verify: false,
+        ..Default::default()
+    });
     assert_eq!(ok(send(&unverified, get(&url))).status, 200);
 }
 
@@ -440,64 +606,135 @@ fn mutual_tls_needs_the_client_certificate() {
     });
     assert_eq!(ok(send(&with_cert, get(&url))).status, 200);
     // Over HTTP/1.1 the server's alert is read: a TLS error.
-    let without = client(ClientOptions { ca_certs: ca.clone(), http2: Http2Mode::Never, ..Default::default() });
+    let without = client(ClientOptions {
+        ca_certs: ca.clone(),
+        http2: Http2Mode::Never,
+        ..Default::default()
+    });
     let e = err(send(&without, get(&url)));
     assert_eq!(e.code, Code::Tls, "{}", e.message);
     // Over HTTP/2 the client writes its preface first and may hit the closed socket
     // before it reads the alert; it fails either way.
-    let h2 = client(ClientOptions { ca_certs: ca, ..Default::default() });
+    let h2 = client(ClientOptions {
+        ca_certs: ca,
+        ..Default::default()
+    });
     let e = err(send(&h2, get(&url)));
-    assert!(matches!(e.code, Code::Tls | Code::Protocol), "{}", e.message);
+    assert!(
+        matches!(e.code, Code::Tls | Code::Protocol),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn h2c_with_prior_knowledge() {
     let s = server();
-    let c = client(ClientOptions { http2: Http2Mode::PriorKnowledge, ..Default::default() });
+    let c = client(ClientOptions {
+        http2: Http2Mode::PriorKnowledge,
+        ..Default::default()
+    });
     let r = ok(send(&c, get(format!("{}/echo", s.http_url()))));
-    assert_eq!((r.http_version, echo(&r)["http_version"].as_str()), ("HTTP/2", Some("HTTP/2")));
+    assert_eq!(
+        (r.http_version, echo(&r)["http_version"].as_str()),
+        ("HTTP/2", Some("HTTP/2"))
+    );
 }
 
 fn retrying(policy: RetryPolicy) -> Client {
-    client(ClientOptions { retry: Some(policy), ..Default::default() })
+    client(ClientOptions {
+        retry: Some(policy),
+        ..Default::default()
+    })
 }
 
 fn quick() -> RetryPolicy {
-    RetryPolicy { backoff: Duration::from_millis(10), backoff_max: Duration::from_secs(2), ..Default::default() }
+    RetryPolicy {
+        backoff: Duration::from_millis(10),
+        backoff_max: Duration::from_secs(2),
+        ..Default::default()
+    }
 }
 
 #[test]
 fn retries_count_attempts_and_follow_retry_after() {
     let s = server();
     let c = retrying(quick());
-    let r = ok(send(&c, get(format!("{}/flaky?key=a&fail=2", s.http_url()))));
+    let r = ok(send(
+        &c,
+        get(format!("{}/flaky?key=a&fail=2", s.http_url())),
+    ));
     assert_eq!((r.status, r.attempts), (200, 3));
     assert_eq!(r.json().unwrap()["attempts"], 3);
 
     let started = Instant::now();
-    let r = ok(send(&c, get(format!("{}/flaky?key=b&fail=1&status=429&retry_after=1", s.http_url()))));
+    let r = ok(send(
+        &c,
+        get(format!(
+            "{}/flaky?key=b&fail=1&status=429&retry_after=1",
+            s.http_url()
+        )),
+    ));
     assert_eq!((r.status, r.attempts), (200, 2));
-    assert!(started.elapsed() >= Duration::from_millis(900), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited {:?}",
+        started.elapsed()
+    );
 
     let started = Instant::now();
-    let r = ok(send(&c, get(format!("{}/flaky?key=c&fail=1&retry_after=2&date=1", s.http_url()))));
+    let r = ok(send(
+        &c,
+        get(format!(
+            "{}/flaky?key=c&fail=1&retry_after=2&date=1",
+            s.http_url()
+        )),
+    ));
     assert_eq!((r.status, r.attempts), (200, 2));
     // An HTTP date has whole seconds: between 1 and 2 s from now.
-    assert!(started.elapsed() >= Duration::from_millis(900), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited {:?}",
+        started.elapsed()
+    );
 
-    let r = ok(send(&c, get(format!("{}/flaky?key=d&fail=10", s.http_url()))));
+    let r = ok(send(
+        &c,
+        get(format!("{}/flaky?key=d&fail=10", s.http_url())),
+    ));
     assert_eq!((r.status, r.attempts), (503, 3));
-    let strict = client(ClientOptions { retry: Some(quick()), error_for_status: true, ..Default::default() });
-    let e = err(send(&strict, get(format!("{}/flaky?key=e&fail=10", s.http_url()))));
-    assert_eq!((e.code, int(&e, "attempts"), int(&e, "status")), (Code::HttpStatus, Some(3), Some(503)));
-    assert_eq!(ok(send(&c, get(format!("{}/flaky?key=e&fail=10", s.http_url())))).json().ok(), None);
+    let strict = client(ClientOptions {
+        retry: Some(quick()),
+        error_for_status: true,
+        ..Default::default()
+    });
+    let e = err(send(
+        &strict,
+        get(format!("{}/flaky?key=e&fail=10", s.http_url())),
+    ));
+    assert_eq!(
+        (e.code, int(&e, "attempts"), int(&e, "status")),
+        (Code::HttpStatus, Some(3), Some(503))
+    );
+    assert_eq!(
+        ok(send(
+            &c,
+            get(format!("{}/flaky?key=e&fail=10", s.http_url()))
+        ))
+        .json()
+        .ok(),
+        None
+    );
 }
 
 #[test]
 fn non_idempotent_methods_are_tried_once() {
     let s = server();
     let c = retrying(quick());
-    let post = RequestSpec { method: "POST".into(), ..get(format!("{}/flaky?key=p&fail=1", s.http_url())) };
+    let post = RequestSpec {
+        method: "POST".into(),
+        ..get(format!("{}/flaky?key=p&fail=1", s.http_url()))
+    };
     let r = ok(send(&c, post.clone()));
     assert_eq!((r.status, r.attempts), (503, 1));
     // The server saw exactly one try: the next one succeeds.
@@ -506,10 +743,16 @@ fn non_idempotent_methods_are_tried_once() {
 
 #[test]
 fn connect_errors_are_retried_and_report_attempts() {
-    let c = retrying(RetryPolicy { attempts: 2, ..quick() });
+    let c = retrying(RetryPolicy {
+        attempts: 2,
+        ..quick()
+    });
     let e = err(send(&c, get(format!("http://127.0.0.1:{}/", dead_port()))));
     assert_eq!((e.code, int(&e, "attempts")), (Code::Connect, Some(2)));
-    let no = retrying(RetryPolicy { on_connect_error: false, ..quick() });
+    let no = retrying(RetryPolicy {
+        on_connect_error: false,
+        ..quick()
+    });
     let e = err(send(&no, get(format!("http://127.0.0.1:{}/", dead_port()))));
     assert_eq!((e.code, int(&e, "attempts")), (Code::Connect, Some(1)));
 }
@@ -517,13 +760,31 @@ fn connect_errors_are_retried_and_report_attempts() {
 #[test]
 fn bodies_past_the_limit_are_refused() {
     let s = server();
-    let c = client(ClientOptions { max_response_size: Some(5000), ..Default::default() });
-    assert_eq!(ok(send(&c, get(format!("{}/bytes/5000", s.http_url())))).content.len(), 5000);
+    let c = client(ClientOptions {
+        max_response_size: Some(5000),
+        ..Default::default()
+    });
+    assert_eq!(
+        ok(send(&c, get(format!("{}/bytes/5000", s.http_url()))))
+            .content
+            .len(),
+        5000
+    );
     for path in ["/bytes/5001", "/bytes/100000?chunked=1"] {
         let e = err(send(&c, get(format!("{}{path}", s.http_url()))));
-        assert_eq!((e.code, int(&e, "limit")), (Code::BodyTooLarge, Some(5000)), "{path}");
+        assert_eq!(
+            (e.code, int(&e, "limit")),
+            (Code::BodyTooLarge, Some(5000)),
+            "{path}"
+        );
     }
-    let r = ok(send(&c, RequestSpec { stream: true, ..get(format!("{}/stream/100?size=1000", s.http_url())) }));
+    let r = ok(send(
+        &c,
+        RequestSpec {
+            stream: true,
+            ..get(format!("{}/stream/100?size=1000", s.http_url()))
+        },
+    ));
     let e = loop {
         match chunk(&r) {
             Ok(Value::Bytes(_)) => continue,
@@ -535,32 +796,61 @@ fn bodies_past_the_limit_are_refused() {
 
 /// 100 requests at once through a client with `opts`, measured from a quiet server.
 fn hammer(s: &Server, opts: ClientOptions, path: &str) -> Vec<Outcome> {
-    eventually("the previous client's sockets to close", || s.connections().open == 0);
+    eventually("the previous client's sockets to close", || {
+        s.connections().open == 0
+    });
     s.reset_connections();
     let c = client(opts);
-    let ops = (0..100).map(|_| c.request(get(format!("{}{path}", s.http_url()))).unwrap()).collect();
+    let ops = (0..100)
+        .map(|_| c.request(get(format!("{}{path}", s.http_url()))).unwrap())
+        .collect();
     let rt = runtime::handle();
-    rt.block_on(rt.spawn(settle(ops, Options::default(), None))).unwrap()
+    rt.block_on(rt.spawn(settle(ops, Options::default(), None)))
+        .unwrap()
 }
 
 #[test]
 fn connection_caps_are_never_exceeded() {
     let s = server();
     for round in 0..5 {
-        let opts = ClientOptions { max_connections_per_host: Some(4), ..Default::default() };
-        let outcomes = hammer(&s, opts, if round % 2 == 0 { "/bytes/1024" } else { "/slow?delay_ms=5" });
+        let opts = ClientOptions {
+            max_connections_per_host: Some(4),
+            ..Default::default()
+        };
+        let outcomes = hammer(
+            &s,
+            opts,
+            if round % 2 == 0 {
+                "/bytes/1024"
+            } else {
+                "/slow?delay_ms=5"
+            },
+        );
         assert!(outcomes.iter().all(|o| o.is_ok()), "round {round}");
         let seen = s.connections();
         assert!(seen.peak <= 4 && seen.total >= 1, "round {round}: {seen:?}");
     }
-    let opts = ClientOptions { max_connections: Some(2), max_connections_per_host: Some(8), ..Default::default() };
+    let opts = ClientOptions {
+        max_connections: Some(2),
+        max_connections_per_host: Some(8),
+        ..Default::default()
+    };
     assert!(hammer(&s, opts, "/bytes/100").iter().all(|o| o.is_ok()));
     assert!(s.connections().peak <= 2, "{:?}", s.connections());
     // The witness can tell: without caps the same load opens more sockets.
-    assert!(hammer(&s, ClientOptions::default(), "/slow?delay_ms=5").iter().all(|o| o.is_ok()));
+    assert!(
+        hammer(&s, ClientOptions::default(), "/slow?delay_ms=5")
+            .iter()
+            .all(|o| o.is_ok())
+    );
     assert!(s.connections().peak > 4, "{:?}", s.connections());
     assert_eq!(
-        Client::new(ClientOptions { max_connections_per_host: Some(0), ..Default::default() }).err().map(|e| e.code),
+        Client::new(ClientOptions {
+            max_connections_per_host: Some(0),
+            ..Default::default()
+        })
+        .err()
+        .map(|e| e.code),
         Some(Code::InvalidArgument)
     );
 }
@@ -571,8 +861,13 @@ fn close_cancels_requests_in_flight_and_refuses_new_ones() {
     let c = client(ClientOptions::default());
     let rt = runtime::handle();
     let op = c.request(get(format!("{}/never", s.http_url()))).unwrap();
-    let stream =
-        ok(send(&c, RequestSpec { stream: true, ..get(format!("{}/stream/100?delay_ms=1000", s.http_url())) }));
+    let stream = ok(send(
+        &c,
+        RequestSpec {
+            stream: true,
+            ..get(format!("{}/stream/100?delay_ms=1000", s.http_url()))
+        },
+    ));
     let pending = rt.spawn(async move { op.run().await });
     eventually("the request to arrive", || s.connections().open == 2);
     let reading = {
@@ -593,7 +888,10 @@ fn close_cancels_requests_in_flight_and_refuses_new_ones() {
         assert_eq!(err(first).code, Code::Cancelled);
     }
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert_eq!(c.request(get(s.http_url())).err().map(|e| e.code), Some(Code::Closed));
+    assert_eq!(
+        c.request(get(s.http_url())).err().map(|e| e.code),
+        Some(Code::Closed)
+    );
     eventually("the sockets to close", || s.connections().open == 0);
 }
 
@@ -611,7 +909,10 @@ fn dropping_a_running_op_closes_its_socket() {
 #[test]
 fn requests_go_through_the_proxy() {
     let s = server();
-    let c = client(ClientOptions { proxy: Some(s.proxy_url()), ..Default::default() });
+    let c = client(ClientOptions {
+        proxy: Some(s.proxy_url()),
+        ..Default::default()
+    });
     let r = ok(send(&c, get(format!("{}/echo", s.http_url()))));
     assert_eq!(echo(&r)["proxied"], true);
     assert!(s.connections().proxied >= 1);
@@ -623,10 +924,16 @@ fn requests_go_through_the_proxy() {
         ..Default::default()
     });
     let r = ok(send(&tunneled, get(format!("{}/echo", s.https_url()))));
-    assert_eq!((r.status, echo(&r)["proxied"].as_bool()), (200, Some(false)));
+    assert_eq!(
+        (r.status, echo(&r)["proxied"].as_bool()),
+        (200, Some(false))
+    );
     assert_eq!(s.connections().proxied, before + 1);
     let direct = client(ClientOptions::default());
-    assert_eq!(echo(&ok(send(&direct, get(format!("{}/echo", s.http_url())))))["proxied"], false);
+    assert_eq!(
+        echo(&ok(send(&direct, get(format!("{}/echo", s.http_url())))))["proxied"],
+        false
+    );
 }
 
 #[test]
@@ -636,15 +943,25 @@ fn requests_go_through_a_socks5_proxy() {
     for (scheme, host) in [("socks5", "127.0.0.1"), ("socks5h", "localhost")] {
         let before = s.connections().proxied;
         let proxy = s.socks_url().replacen("socks5", scheme, 1);
-        let c = client(ClientOptions { proxy: Some(proxy), ..Default::default() });
+        let c = client(ClientOptions {
+            proxy: Some(proxy),
+            ..Default::default()
+        });
         let port = s.http_url().rsplit(':').next().unwrap().to_owned();
         let r = ok(send(&c, get(format!("http://{host}:{port}/echo"))));
-        assert_eq!((r.status, echo(&r)["proxied"].as_bool()), (200, Some(false)), "{scheme}");
+        assert_eq!(
+            (r.status, echo(&r)["proxied"].as_bool()),
+            (200, Some(false)),
+            "{scheme}"
+        );
         assert_eq!(s.connections().proxied, before + 1, "{scheme}: one tunnel");
     }
     // The testbed's SOCKS proxy refuses targets off this host: the client sees a
     // connect error, not a hang.
-    let c = client(ClientOptions { proxy: Some(s.socks_url().replacen("socks5", "socks5h", 1)), ..Default::default() });
+    let c = client(ClientOptions {
+        proxy: Some(s.socks_url().replacen("socks5", "socks5h", 1)),
+        ..Default::default()
+    });
     let e = send(&c, get("http://example.invalid/echo")).unwrap_err();
     assert_eq!(e.code, Code::Connect, "{}", e.message);
 }
@@ -653,21 +970,79 @@ fn requests_go_through_a_socks5_proxy() {
 fn invalid_inputs_fail_at_once() {
     let invalid = |opts: ClientOptions| Client::new(opts).err().map(|e| e.code);
     let bad = Some(Code::InvalidArgument);
-    assert_eq!(invalid(ClientOptions { base_url: Some("not a url".into()), ..Default::default() }), bad);
-    assert_eq!(invalid(ClientOptions { base_url: Some("ftp://x/".into()), ..Default::default() }), bad);
-    assert_eq!(invalid(ClientOptions { proxy: Some("ftp://x".into()), ..Default::default() }), bad);
-    assert_eq!(invalid(ClientOptions { headers: vec![("X".into(), "a\nb".into())], ..Default::default() }), bad);
-    assert_eq!(invalid(ClientOptions { user_agent: "bad\r\n".into(), ..Default::default() }), bad);
-    assert_eq!(invalid(ClientOptions { ca_certs: Some("/nonexistent.pem".into()), ..Default::default() }), bad);
-    let garbage = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
-    assert_eq!(invalid(ClientOptions { ca_certs: Some(garbage.into()), ..Default::default() }), bad);
-    assert_eq!(invalid(ClientOptions { client_cert: Some(garbage.into()), ..Default::default() }), bad);
     assert_eq!(
-        invalid(ClientOptions { retry: Some(RetryPolicy { attempts: 0, ..Default::default() }), ..Default::default() }),
+        invalid(ClientOptions {
+            base_url: Some("not a url".into()),
+            ..Default::default()
+        }),
         bad
     );
     assert_eq!(
-        invalid(ClientOptions { max_connections: Some(2), pool_max_idle_per_host: Some(0), ..Default::default() }),
+        invalid(ClientOptions {
+            base_url: Some("ftp://x/".into()),
+            ..Default::default()
+        }),
+        bad
+    );
+    assert_eq!(
+        invalid(ClientOptions {
+            proxy: Some("ftp://x".into()),
+            ..Default::default()
+        }),
+        bad
+    );
+    assert_eq!(
+        invalid(ClientOptions {
+            headers: vec![("X".into(), "a\nb".into())],
+            ..Default::default()
+        }),
+        bad
+    );
+    assert_eq!(
+        invalid(ClientOptions {
+            user_agent: "bad\r\n".into(),
+            ..Default::default()
+        }),
+        bad
+    );
+    assert_eq!(
+        invalid(ClientOptions {
+            ca_certs: Some("/nonexistent.pem".into()),
+            ..Default::default()
+        }),
+        bad
+    );
+    let garbage = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
+    assert_eq!(
+        invalid(ClientOptions {
+            ca_certs: Some(garbage.into()),
+            ..Default::default()
+        }),
+        bad
+    );
+    assert_eq!(
+        invalid(ClientOptions {
+            client_cert: Some(garbage.into()),
+            ..Default::default()
+        }),
+        bad
+    );
+    assert_eq!(
+        invalid(ClientOptions {
+            retry: Some(RetryPolicy {
+                attempts: 0,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        bad
+    );
+    assert_eq!(
+        invalid(ClientOptions {
+            max_connections: Some(2),
+            pool_max_idle_per_host: Some(0),
+            ..Default::default()
+        }),
         bad
     );
 
@@ -675,13 +1050,24 @@ fn invalid_inputs_fail_at_once() {
     let refused = |spec: RequestSpec| c.request(spec).err().map(|e| e.code);
     assert_eq!(refused(get("relative/without/base")), bad);
     assert_eq!(refused(get("http://")), bad);
-    assert_eq!(refused(RequestSpec { method: "GE T".into(), ..get("http://127.0.0.1/") }), bad);
-    let crlf =
-        RequestSpec { headers: vec![("X-Evil".into(), "1\r\nInjected: yes".into())], ..get("http://127.0.0.1/") };
+    assert_eq!(
+        refused(RequestSpec {
+            method: "GE T".into(),
+            ..get("http://127.0.0.1/")
+        }),
+        bad
+    );
+    let crlf = RequestSpec {
+        headers: vec![("X-Evil".into(), "1\r\nInjected: yes".into())],
+        ..get("http://127.0.0.1/")
+    };
     let e = c.request(crlf).err().unwrap();
     assert!(e.message.contains("X-Evil"), "{}", e.message);
     assert_eq!(
-        refused(RequestSpec { headers: vec![("Bad:Name".into(), "v".into())], ..get("http://127.0.0.1/") }),
+        refused(RequestSpec {
+            headers: vec![("Bad:Name".into(), "v".into())],
+            ..get("http://127.0.0.1/")
+        }),
         bad
     );
     assert!(Body::from_parts(Some(json!(1)), Some(vec![]), None).is_err());
@@ -692,23 +1078,48 @@ fn a_native_batch_of_20000_gets() {
     let s = server();
     let c = client(ClientOptions::default());
     let url = format!("{}/bytes/1024", s.http_url());
-    let ops: Vec<Op> = (0..20_000).map(|_| c.request(get(url.as_str())).unwrap()).collect();
+    let ops: Vec<Op> = (0..20_000)
+        .map(|_| c.request(get(url.as_str())).unwrap())
+        .collect();
     let started = Instant::now();
     let rt = runtime::handle();
-    let batch = rt.spawn(settle(ops, Options { limit: Some(64), ..Default::default() }, None));
+    let batch = rt.spawn(settle(
+        ops,
+        Options {
+            limit: Some(64),
+            ..Default::default()
+        },
+        None,
+    ));
     let outcomes = rt.block_on(batch).unwrap();
     let took = started.elapsed();
-    let fulfilled = outcomes.iter().filter(|o| matches!(o, Ok(Value::Response(r)) if r.content.len() == 1024)).count();
+    let fulfilled = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Value::Response(r)) if r.content.len() == 1024))
+        .count();
     assert_eq!(fulfilled, 20_000);
-    eprintln!("20,000 GETs of 1 KiB, 64 in flight: {:.0} req/s ({took:?})", 20_000.0 / took.as_secs_f64());
+    eprintln!(
+        "20,000 GETs of 1 KiB, 64 in flight: {:.0} req/s ({took:?})",
+        20_000.0 / took.as_secs_f64()
+    );
 }
 
 #[test]
 fn head_over_h2_has_headers_and_no_body() {
     let s = server();
-    let c = client(ClientOptions { http2: Http2Mode::PriorKnowledge, ..Default::default() });
-    let spec = RequestSpec { method: "HEAD".into(), url: format!("{}/bytes/100", s.http_url()), ..Default::default() };
+    let c = client(ClientOptions {
+        http2: Http2Mode::PriorKnowledge,
+        ..Default::default()
+    });
+    let spec = RequestSpec {
+        method: "HEAD".into(),
+        url: format!("{}/bytes/100", s.http_url()),
+        ..Default::default()
+    };
     let r = ok(send(&c, spec));
-    assert_eq!((r.status, r.http_version, r.content.len()), (200, "HTTP/2", 0));
+    assert_eq!(
+        (r.status, r.http_version, r.content.len()),
+        (200, "HTTP/2", 0)
+    );
     assert_eq!(r.headers["content-length"], "100");
 }

@@ -96,7 +96,11 @@ impl Server {
 
         let listeners = [
             (bind()?, Listener::Http, None),
-            (bind()?, Listener::Https, Some(TlsAcceptor::from(tls.clone()))),
+            (
+                bind()?,
+                Listener::Https,
+                Some(TlsAcceptor::from(tls.clone())),
+            ),
             (bind()?, Listener::Mtls, Some(TlsAcceptor::from(mtls))),
             (bind()?, Listener::Proxy, None),
             (bind()?, Listener::Socks, None),
@@ -141,7 +145,11 @@ impl Server {
                         }
                     }
                     if let Ok(listener) = TcpListener::from_std(pg_listener) {
-                        tokio::spawn(crate::pg_tls::accept_loop(listener, pg_acceptor, pg_upstream));
+                        tokio::spawn(crate::pg_tls::accept_loop(
+                            listener,
+                            pg_acceptor,
+                            pg_upstream,
+                        ));
                     }
                     // Runs until the handle is dropped (or sends nothing and goes away).
                     let _ = stopped.await;

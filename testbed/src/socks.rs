@@ -79,7 +79,9 @@ async fn read_array<const N: usize>(client: &mut TcpStream) -> io::Result<[u8; N
 
 /// The reply to a request; the bound address is not meaningful here and sent as zeros.
 async fn reply(client: &mut TcpStream, status: u8) -> io::Result<()> {
-    client.write_all(&[VERSION, status, 0, IPV4, 0, 0, 0, 0, 0, 0]).await
+    client
+        .write_all(&[VERSION, status, 0, IPV4, 0, 0, 0, 0, 0, 0])
+        .await
 }
 
 /// Refuses the request with `status` and ends the conversation.

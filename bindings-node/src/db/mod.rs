@@ -278,12 +278,7 @@ impl DbHandle {
     /// Starts a transaction (a pool only); `isolation` is `read_committed`,
     /// `repeatable_read`, `serializable` or null for the server's default.
     #[napi]
-    pub fn begin(
-        &self,
-        env: Env,
-        isolation: Option<String>,
-        read_only: bool,
-    ) -> napi::Result<u32> {
+    pub fn begin(&self, env: Env, isolation: Option<String>, read_only: bool) -> napi::Result<u32> {
         let Runner::Db(db) = &self.runner else {
             return Err(Error::invalid("a transaction cannot begin another").throw(&env));
         };

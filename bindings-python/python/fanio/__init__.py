@@ -23,7 +23,19 @@ from ._errors import (
     TimeoutError,
     TlsError,
 )
-from ._fanio import Database, Fulfilled, Op, Record, Rejected, Transaction, connect, fail, op_stats, reset_op_stats, sleep
+from ._fanio import (
+    Database,
+    Fulfilled,
+    Op,
+    Record,
+    Rejected,
+    Transaction,
+    connect,
+    fail,
+    op_stats,
+    reset_op_stats,
+    sleep,
+)
 from ._http import Client, Headers, Response, Retry
 
 # Ops still pending at interpreter exit are dropped, not polled during teardown.

@@ -166,11 +166,26 @@ def as_settled(
 # --- databases ---------------------------------------------------------------------
 
 Param = (
-    None | bool | int | float | str | bytes | bytearray | decimal.Decimal | uuid.UUID
-    | datetime.date | datetime.time | datetime.timedelta
-    | ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv4Interface | ipaddress.IPv6Interface
-    | ipaddress.IPv4Network | ipaddress.IPv6Network
-    | dict[str, Any] | Sequence[Any]
+    None
+    | bool
+    | int
+    | float
+    | str
+    | bytes
+    | bytearray
+    | decimal.Decimal
+    | uuid.UUID
+    | datetime.date
+    | datetime.time
+    | datetime.timedelta
+    | ipaddress.IPv4Address
+    | ipaddress.IPv6Address
+    | ipaddress.IPv4Interface
+    | ipaddress.IPv6Interface
+    | ipaddress.IPv4Network
+    | ipaddress.IPv6Network
+    | dict[str, Any]
+    | Sequence[Any]
 )
 """A value a parameter can take: dicts are JSON, lists (nested) are arrays."""
 Params = Sequence[Param] | Mapping[str, Param] | None
@@ -249,6 +264,7 @@ def connect(
     """Opens ``postgres://user:pass@host:port/db``, ``sqlite:///abs/path.db``,
     ``sqlite://relative.db`` or ``sqlite::memory:``. A bad URL or option raises
     InvalidArgument at once; ``acquire_timeout`` is in seconds."""
+
 # --- HTTP ---
 
 _Pairs = Mapping[str, Any] | Sequence[tuple[str, Any]]

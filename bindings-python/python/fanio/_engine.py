@@ -233,8 +233,15 @@ async def settle(
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> list[Outcome]:
-    options = _options(limit=limit, rate=rate, fail_fast=fail_fast, timeout=timeout, deadline=deadline,
-                       progress=progress, on_progress=on_progress)
+    options = _options(
+        limit=limit,
+        rate=rate,
+        fail_fast=fail_fast,
+        timeout=timeout,
+        deadline=deadline,
+        progress=progress,
+        on_progress=on_progress,
+    )
     items = list(aws)
     native = _fanio.native_batch(items, options, on_progress)
     if native is not None:
@@ -269,8 +276,16 @@ async def gather(
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> list[Any]:
-    outcomes = await settle(aws, limit=limit, rate=rate, fail_fast=not return_exceptions, timeout=timeout,
-                            deadline=deadline, progress=progress, on_progress=on_progress)
+    outcomes = await settle(
+        aws,
+        limit=limit,
+        rate=rate,
+        fail_fast=not return_exceptions,
+        timeout=timeout,
+        deadline=deadline,
+        progress=progress,
+        on_progress=on_progress,
+    )
     if return_exceptions:
         return [o.value if isinstance(o, Fulfilled) else o.error for o in outcomes]
     errors = [o.error for o in outcomes if isinstance(o, Rejected)]
@@ -292,8 +307,15 @@ async def as_settled(
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> AsyncIterator[tuple[int, Outcome]]:
-    options = _options(limit=limit, rate=rate, fail_fast=fail_fast, timeout=timeout, deadline=deadline,
-                       progress=progress, on_progress=on_progress)
+    options = _options(
+        limit=limit,
+        rate=rate,
+        fail_fast=fail_fast,
+        timeout=timeout,
+        deadline=deadline,
+        progress=progress,
+        on_progress=on_progress,
+    )
     source = iter(aws)
     target = options.feed_target
     first = list(islice(source, target))

@@ -111,8 +111,7 @@ def _verb(method: str) -> Callable[..., Op[Response]]:
         timeout: float | None = None,
         error_for_status: bool | None = None,
     ) -> Op[Response]:
-        return self._native.request(method, url, params, headers, json, form, content, timeout,
-                                    error_for_status, False)
+        return self._native.request(method, url, params, headers, json, form, content, timeout, error_for_status, False)
 
     call.__name__ = call.__qualname__ = method.lower()
     call.__doc__ = f"A lazy {method} request: nothing is sent until it is awaited or settled."
@@ -154,9 +153,26 @@ class Client:
         error_for_status: bool = False,
     ) -> None:
         self._native = _fanio.HttpClient(
-            base_url, headers, timeout, connect_timeout, read_timeout, pool_max_idle_per_host,
-            max_connections, max_connections_per_host, http2, follow_redirects, max_redirects, verify,
-            ca_certs, client_cert, client_key, proxy, cookies, user_agent, retry, max_response_size,
+            base_url,
+            headers,
+            timeout,
+            connect_timeout,
+            read_timeout,
+            pool_max_idle_per_host,
+            max_connections,
+            max_connections_per_host,
+            http2,
+            follow_redirects,
+            max_redirects,
+            verify,
+            ca_certs,
+            client_cert,
+            client_key,
+            proxy,
+            cookies,
+            user_agent,
+            retry,
+            max_response_size,
             error_for_status,
         )
 
@@ -192,8 +208,7 @@ class Client:
         error_for_status: bool | None = None,
     ) -> Op[Response]:
         """A lazy request. Bad input raises InvalidArgument here, before any I/O."""
-        return self._native.request(method, url, params, headers, json, form, content, timeout,
-                                    error_for_status, False)
+        return self._native.request(method, url, params, headers, json, form, content, timeout, error_for_status, False)
 
     get = _verb("GET")
     post = _verb("POST")
@@ -219,8 +234,7 @@ class Client:
         """``async with client.stream("GET", url) as response:`` then
         ``async for chunk in response.aiter_bytes():``. The body is not read ahead;
         leaving the block releases the connection."""
-        op = self._native.request(method, url, params, headers, json, form, content, timeout,
-                                  error_for_status, True)
+        op = self._native.request(method, url, params, headers, json, form, content, timeout, error_for_status, True)
         return _Streaming(op)
 
     def _op(self, i: int, item: str | Mapping[str, Any]) -> Op[Response]:
@@ -235,8 +249,18 @@ class Client:
             if "url" not in item:
                 raise InvalidArgument("has no 'url'")
             g = item.get
-            return self._native.request(g("method", "GET"), item["url"], g("params"), g("headers"), g("json"),
-                                        g("form"), g("content"), g("timeout"), g("error_for_status"), False)
+            return self._native.request(
+                g("method", "GET"),
+                item["url"],
+                g("params"),
+                g("headers"),
+                g("json"),
+                g("form"),
+                g("content"),
+                g("timeout"),
+                g("error_for_status"),
+                False,
+            )
         except InvalidArgument as e:
             raise InvalidArgument(f"requests[{i}]: {e}") from None
 
@@ -256,5 +280,13 @@ class Client:
         and ``url``) with the options of ``fanio.settle``; one outcome per request, in
         order. Every request is checked here, before any is sent."""
         ops = [self._op(i, item) for i, item in enumerate(requests)]
-        return settle(ops, limit=limit, rate=rate, fail_fast=fail_fast, timeout=timeout, deadline=deadline,
-                      progress=progress, on_progress=on_progress)
+        return settle(
+            ops,
+            limit=limit,
+            rate=rate,
+            fail_fast=fail_fast,
+            timeout=timeout,
+            deadline=deadline,
+            progress=progress,
+            on_progress=on_progress,
+        )

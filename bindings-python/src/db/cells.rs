@@ -25,7 +25,11 @@ pub fn to_py(py: Python<'_>, cell: &Cell) -> PyResult<Py<PyAny>> {
         Cell::Uuid(u) => {
             let kwargs = PyDict::new(py);
             kwargs.set_item("bytes", PyBytes::new(py, u))?;
-            stdtypes::get(py)?.uuid.bind(py).call((), Some(&kwargs))?.unbind()
+            stdtypes::get(py)?
+                .uuid
+                .bind(py)
+                .call((), Some(&kwargs))?
+                .unbind()
         }
         Cell::Json(v) => json_to_py(py, v)?,
         Cell::Date(d) => date(py, *d)?,
@@ -70,7 +74,10 @@ fn decode(py: Python<'_>, cell: &Cell, cause: PyErr) -> PyErr {
         py,
         &Error::new(
             Code::Decode,
-            format!("the {} value {cell:?} has no Python equivalent: {cause}", cell.kind()),
+            format!(
+                "the {} value {cell:?} has no Python equivalent: {cause}",
+                cell.kind()
+            ),
         ),
     )
 }
@@ -82,7 +89,9 @@ fn date(py: Python<'_>, days: i32) -> PyResult<Py<PyAny>> {
         i32::MIN => Ok(t.date_min.clone_ref(py)),
         d => {
             let (y, m, day) = civil(d as i64);
-            t.date.call1(py, (y, m, day)).map_err(|e| decode(py, &Cell::Date(days), e))
+            t.date
+                .call1(py, (y, m, day))
+                .map_err(|e| decode(py, &Cell::Date(days), e))
         }
     }
 }
@@ -98,12 +107,17 @@ fn datetime(py: Python<'_>, micros: i64, utc: bool) -> PyResult<Py<PyAny>> {
     let (y, mo, d) = civil(micros.div_euclid(DAY_MICROS));
     let (h, mi, s, us) = clock(micros.rem_euclid(DAY_MICROS));
     let made = if utc {
-        t.datetime.call1(py, (y, mo, d, h, mi, s, us, t.utc.clone_ref(py)))
+        t.datetime
+            .call1(py, (y, mo, d, h, mi, s, us, t.utc.clone_ref(py)))
     } else {
         t.datetime.call1(py, (y, mo, d, h, mi, s, us))
     };
     made.map_err(|e| {
-        let cell = if utc { Cell::TimestampTz(micros) } else { Cell::Timestamp(micros) };
+        let cell = if utc {
+            Cell::TimestampTz(micros)
+        } else {
+            Cell::Timestamp(micros)
+        };
         decode(py, &cell, e)
     })
 }
@@ -128,14 +142,25 @@ fn array(py: Python<'_>, a: &Array) -> PyResult<Py<PyAny>> {
             .collect::<PyResult<Vec<_>>>()?;
         Ok(PyList::new(py, items)?.into_any().unbind())
     }
-    let count = a.dims.iter().map(|(len, _)| (*len).max(0) as usize).product::<usize>();
+    let count = a
+        .dims
+        .iter()
+        .map(|(len, _)| (*len).max(0) as usize)
+        .product::<usize>();
     if a.dims.is_empty() || count == 0 {
         return Ok(PyList::empty(py).into_any().unbind());
     }
     if count != a.elems.len() {
         return Err(to_pyerr(
             py,
-            &Error::new(Code::Decode, format!("array dimensions {:?} do not match its {} elements", a.dims, a.elems.len())),
+            &Error::new(
+                Code::Decode,
+                format!(
+                    "array dimensions {:?} do not match its {} elements",
+                    a.dims,
+                    a.elems.len()
+                ),
+            ),
         ));
     }
     level(py, &a.dims, &a.elems)
@@ -153,7 +178,10 @@ fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
         },
         J::String(s) => PyString::new(py, s).into_any().unbind(),
         J::Array(items) => {
-            let items = items.iter().map(|i| json_to_py(py, i)).collect::<PyResult<Vec<_>>>()?;
+            let items = items
+                .iter()
+                .map(|i| json_to_py(py, i))
+                .collect::<PyResult<Vec<_>>>()?;
             PyList::new(py, items)?.into_any().unbind()
         }
         J::Object(map) => {

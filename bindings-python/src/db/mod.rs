@@ -22,12 +22,23 @@ static ENTER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static TX_CONTEXT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// A whole number >= 0 given as an int (not a bool or a float).
-fn count(py: Python<'_>, v: Option<&Bound<'_, PyAny>>, name: &str, default: usize) -> PyResult<usize> {
-    let Some(v) = v.filter(|v| !v.is_none()) else { return Ok(default) };
+fn count(
+    py: Python<'_>,
+    v: Option<&Bound<'_, PyAny>>,
+    name: &str,
+    default: usize,
+) -> PyResult<usize> {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return Ok(default);
+    };
     if v.is_instance_of::<pyo3::types::PyBool>() || !v.is_instance_of::<pyo3::types::PyInt>() {
-        return Err(invalid(py, format!("{name} must be an int, got {}", v.get_type().name()?)));
+        return Err(invalid(
+            py,
+            format!("{name} must be an int, got {}", v.get_type().name()?),
+        ));
     }
-    v.extract::<usize>().map_err(|_| invalid(py, format!("{name} must be >= 0, got {v}")))
+    v.extract::<usize>()
+        .map_err(|_| invalid(py, format!("{name} must be >= 0, got {v}")))
 }
 
 /// Opens a database (`postgres://...`, `sqlite:///path.db`, `sqlite::memory:`). A bad
@@ -48,8 +59,15 @@ pub fn connect(
     let opts = PoolOptions {
         max_connections: count(py, max_connections, "max_connections", d.max_connections)?,
         min_connections: count(py, min_connections, "min_connections", d.min_connections)?,
-        acquire_timeout: fanio_core::schedule::seconds(timeout, "acquire_timeout").or_raise(py)?.unwrap_or(d.acquire_timeout),
-        statement_cache_size: count(py, statement_cache_size, "statement_cache_size", d.statement_cache_size)?,
+        acquire_timeout: fanio_core::schedule::seconds(timeout, "acquire_timeout")
+            .or_raise(py)?
+            .unwrap_or(d.acquire_timeout),
+        statement_cache_size: count(
+            py,
+            statement_cache_size,
+            "statement_cache_size",
+            d.statement_cache_size,
+        )?,
     };
     let config = core_db::Config::parse(url, opts).or_raise(py)?;
     Ok(Op(config.connect()))
@@ -64,7 +82,9 @@ fn isolation(py: Python<'_>, name: Option<&str>) -> PyResult<Option<Isolation>> 
         Some(other) => {
             return Err(invalid(
                 py,
-                format!("isolation must be 'read_committed', 'repeatable_read' or 'serializable', got {other:?}"),
+                format!(
+                    "isolation must be 'read_committed', 'repeatable_read' or 'serializable', got {other:?}"
+                ),
             ));
         }
     })

@@ -10,7 +10,9 @@ use fanio_core::Error;
 use fanio_core::db::{Array, Cell, Convert, IntWidth, Params};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple,
+};
 
 use super::stdtypes;
 use crate::error::to_pyerr;
@@ -63,10 +65,14 @@ pub fn params(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, at: At) -> PyResul
         for (i, item) in map.items()?.iter().enumerate() {
             let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
             let Ok(key) = key.cast::<PyString>() else {
-                return Err(to_pyerr(py, &bad(at, i + 1, None, "parameter names must be strings".into())));
+                return Err(to_pyerr(
+                    py,
+                    &bad(at, i + 1, None, "parameter names must be strings".into()),
+                ));
             };
             let key = key.to_str()?;
-            let cell = cell(py, &value, 0).map_err(|r| to_pyerr(py, &bad(at, i + 1, Some(key), r)))?;
+            let cell =
+                cell(py, &value, 0).map_err(|r| to_pyerr(py, &bad(at, i + 1, Some(key), r)))?;
             named.push((key.to_string(), cell));
         }
         return Ok(Params::Named(named));
@@ -109,11 +115,17 @@ fn cells(py: Python<'_>, obj: &Bound<'_, PyAny>, at: At) -> Result<Vec<Cell>, Er
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default()
 }
 
 fn not_rows(obj: &Bound<'_, PyAny>) -> Error {
-    Error::invalid(format!("expected an iterable of rows, got {}", type_name(obj)))
+    Error::invalid(format!(
+        "expected an iterable of rows, got {}",
+        type_name(obj)
+    ))
 }
 
 /// Every row of an iterable of parameter sequences.
@@ -143,7 +155,9 @@ pub fn converter(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Convert> {
             let end = (next + max).min(list.len());
             let mut chunk = Vec::with_capacity(end - next);
             for r in next..end {
-                let row = list.get_item(r).map_err(|e| Error::invalid(e.to_string()))?;
+                let row = list
+                    .get_item(r)
+                    .map_err(|e| Error::invalid(e.to_string()))?;
                 chunk.push(cells(py, &row, At { row: Some(r) })?);
             }
             next = end;
@@ -155,7 +169,9 @@ pub fn converter(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Convert> {
 type Fit = Result<Cell, String>;
 
 fn int_attr(v: &Bound<'_, PyAny>, name: &Bound<'_, PyString>) -> Result<i64, String> {
-    v.getattr(name).and_then(|a| a.extract::<i64>()).map_err(|e| e.to_string())
+    v.getattr(name)
+        .and_then(|a| a.extract::<i64>())
+        .map_err(|e| e.to_string())
 }
 
 /// One Python value as a cell, or why it has none.
@@ -216,10 +232,17 @@ fn std_value(py: Python<'_>, v: &Bound<'_, PyAny>) -> Fit {
         }));
     }
     if is(&t.time) {
-        if !v.getattr(intern!(py, "tzinfo")).map_err(|e| e.to_string())?.is_none() {
-            return Err("a time with a time zone is not supported (timetz): pass a naive time".into());
+        if !v
+            .getattr(intern!(py, "tzinfo"))
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
+            return Err(
+                "a time with a time zone is not supported (timetz): pass a naive time".into(),
+            );
         }
-        let us = ((int_attr(v, intern!(py, "hour"))? * 60 + int_attr(v, intern!(py, "minute"))?) * 60
+        let us = ((int_attr(v, intern!(py, "hour"))? * 60 + int_attr(v, intern!(py, "minute"))?)
+            * 60
             + int_attr(v, intern!(py, "second"))?)
             * 1_000_000
             + int_attr(v, intern!(py, "microsecond"))?;
@@ -227,30 +250,54 @@ fn std_value(py: Python<'_>, v: &Bound<'_, PyAny>) -> Fit {
     }
     if is(&t.timedelta) {
         let days = int_attr(v, intern!(py, "days"))?;
-        let us = int_attr(v, intern!(py, "seconds"))? * 1_000_000 + int_attr(v, intern!(py, "microseconds"))?;
-        return Ok(Cell::Interval { months: 0, days: days as i32, microseconds: us });
+        let us = int_attr(v, intern!(py, "seconds"))? * 1_000_000
+            + int_attr(v, intern!(py, "microseconds"))?;
+        return Ok(Cell::Interval {
+            months: 0,
+            days: days as i32,
+            microseconds: us,
+        });
     }
     if is(&t.decimal) {
-        return Ok(Cell::Numeric(v.str().map_err(|e| e.to_string())?.to_string().into()));
+        return Ok(Cell::Numeric(
+            v.str().map_err(|e| e.to_string())?.to_string().into(),
+        ));
     }
     if is(&t.uuid) {
-        let raw = v.getattr(intern!(py, "bytes")).and_then(|b| b.extract::<[u8; 16]>()).map_err(|e| e.to_string())?;
+        let raw = v
+            .getattr(intern!(py, "bytes"))
+            .and_then(|b| b.extract::<[u8; 16]>())
+            .map_err(|e| e.to_string())?;
         return Ok(Cell::Uuid(raw));
     }
     // An interface is also an address: test it first.
     let attr = |name: &str| v.getattr(name).map_err(|e| e.to_string());
     let (addr, prefix, cidr) = if is(&t.ipv4_interface) || is(&t.ipv6_interface) {
-        let prefix = attr("network")?.getattr("prefixlen").map_err(|e| e.to_string())?;
-        (attr("ip")?, prefix.extract::<u8>().map_err(|e| e.to_string())?, false)
+        let prefix = attr("network")?
+            .getattr("prefixlen")
+            .map_err(|e| e.to_string())?;
+        (
+            attr("ip")?,
+            prefix.extract::<u8>().map_err(|e| e.to_string())?,
+            false,
+        )
     } else if is(&t.ipv4_network) || is(&t.ipv6_network) {
-        let prefix = attr("prefixlen")?.extract::<u8>().map_err(|e| e.to_string())?;
+        let prefix = attr("prefixlen")?
+            .extract::<u8>()
+            .map_err(|e| e.to_string())?;
         (attr("network_address")?, prefix, true)
     } else if is(&t.ipv4_address) {
         (v.clone(), 32, false)
     } else if is(&t.ipv6_address) {
         (v.clone(), 128, false)
     } else {
-        return Err(format!("a {} value cannot be sent", v.get_type().name().map(|n| n.to_string()).unwrap_or_default()));
+        return Err(format!(
+            "a {} value cannot be sent",
+            v.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ));
     };
     let addr: IpAddr = addr
         .str()
@@ -269,12 +316,15 @@ fn datetime(py: Python<'_>, v: &Bound<'_, PyAny>) -> Fit {
         .and_then(|o| o.extract::<i64>())
         .map_err(|e| e.to_string())?
         - ORDINAL_EPOCH;
-    let clock = ((int_attr(v, intern!(py, "hour"))? * 60 + int_attr(v, intern!(py, "minute"))?) * 60
+    let clock = ((int_attr(v, intern!(py, "hour"))? * 60 + int_attr(v, intern!(py, "minute"))?)
+        * 60
         + int_attr(v, intern!(py, "second"))?)
         * 1_000_000
         + int_attr(v, intern!(py, "microsecond"))?;
     let local = days * DAY_MICROS + clock;
-    let offset = v.call_method0(intern!(py, "utcoffset")).map_err(|e| e.to_string())?;
+    let offset = v
+        .call_method0(intern!(py, "utcoffset"))
+        .map_err(|e| e.to_string())?;
     let sentinel = |us: i64| match us {
         MAX_MICROS => i64::MAX,
         MIN_MICROS => i64::MIN,
@@ -283,7 +333,9 @@ fn datetime(py: Python<'_>, v: &Bound<'_, PyAny>) -> Fit {
     if offset.is_none() {
         return Ok(Cell::Timestamp(sentinel(local)));
     }
-    let offset = (int_attr(&offset, intern!(py, "days"))? * 86_400 + int_attr(&offset, intern!(py, "seconds"))?) * 1_000_000
+    let offset = (int_attr(&offset, intern!(py, "days"))? * 86_400
+        + int_attr(&offset, intern!(py, "seconds"))?)
+        * 1_000_000
         + int_attr(&offset, intern!(py, "microseconds"))?;
     Ok(Cell::TimestampTz(sentinel(local - offset)))
 }
@@ -296,11 +348,20 @@ fn array(py: Python<'_>, v: &Bound<'_, PyAny>) -> Fit {
         leaf: Vec<bool>,
         elems: Vec<Cell>,
     }
-    fn walk(py: Python<'_>, v: &Bound<'_, PyAny>, level: usize, w: &mut Walk) -> Result<(), String> {
+    fn walk(
+        py: Python<'_>,
+        v: &Bound<'_, PyAny>,
+        level: usize,
+        w: &mut Walk,
+    ) -> Result<(), String> {
         if level >= 6 {
             return Err("an array has at most 6 dimensions".into());
         }
-        let items: Vec<Bound<'_, PyAny>> = v.try_iter().map_err(|e| e.to_string())?.collect::<PyResult<_>>().map_err(|e| e.to_string())?;
+        let items: Vec<Bound<'_, PyAny>> = v
+            .try_iter()
+            .map_err(|e| e.to_string())?
+            .collect::<PyResult<_>>()
+            .map_err(|e| e.to_string())?;
         if w.dims.len() == level {
             w.dims.push(items.len());
         } else if w.dims[level] != items.len() {
@@ -323,14 +384,25 @@ fn array(py: Python<'_>, v: &Bound<'_, PyAny>) -> Fit {
         }
         Ok(())
     }
-    let mut w = Walk { dims: Vec::new(), leaf: Vec::new(), elems: Vec::new() };
+    let mut w = Walk {
+        dims: Vec::new(),
+        leaf: Vec::new(),
+        elems: Vec::new(),
+    };
     walk(py, v, 0, &mut w)?;
     let dims = if w.elems.is_empty() {
         Vec::new()
     } else {
-        w.dims.iter().map(|d| Ok((i32::try_from(*d).map_err(|_| "array is too long")?, 1))).collect::<Result<_, String>>()?
+        w.dims
+            .iter()
+            .map(|d| Ok((i32::try_from(*d).map_err(|_| "array is too long")?, 1)))
+            .collect::<Result<_, String>>()?
     };
-    Ok(Cell::Array(Arc::new(Array { elem_type: "".into(), dims, elems: w.elems })))
+    Ok(Cell::Array(Arc::new(Array {
+        elem_type: "".into(),
+        dims,
+        elems: w.elems,
+    })))
 }
 
 /// A dict (or anything inside one) as a JSON document.
@@ -350,10 +422,15 @@ fn json(v: &Bound<'_, PyAny>, depth: usize) -> Result<serde_json::Value, String>
         if let Ok(i) = v.extract::<i64>() {
             return Ok(J::from(i));
         }
-        return v.extract::<u64>().map(J::from).map_err(|_| "a JSON integer beyond 64 bits".to_string());
+        return v
+            .extract::<u64>()
+            .map(J::from)
+            .map_err(|_| "a JSON integer beyond 64 bits".to_string());
     }
     if let Ok(f) = v.cast::<PyFloat>() {
-        return serde_json::Number::from_f64(f.value()).map(J::Number).ok_or_else(|| format!("{} is not a JSON number", f.value()));
+        return serde_json::Number::from_f64(f.value())
+            .map(J::Number)
+            .ok_or_else(|| format!("{} is not a JSON number", f.value()));
     }
     if let Ok(s) = v.cast::<PyString>() {
         return Ok(J::String(s.to_str().map_err(e)?.to_string()));
@@ -370,7 +447,16 @@ fn json(v: &Bound<'_, PyAny>, depth: usize) -> Result<serde_json::Value, String>
     }
     if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
         let items = v.try_iter().map_err(e)?;
-        return items.map(|i| json(&i.map_err(e)?, depth + 1)).collect::<Result<Vec<_>, _>>().map(J::Array);
+        return items
+            .map(|i| json(&i.map_err(e)?, depth + 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map(J::Array);
     }
-    Err(format!("a {} value has no JSON form", v.get_type().name().map(|n| n.to_string()).unwrap_or_default()))
+    Err(format!(
+        "a {} value has no JSON form",
+        v.get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    ))
 }

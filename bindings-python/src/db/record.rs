@@ -45,7 +45,10 @@ fn shape(py: Python<'_>, columns: &ColumnNames) -> PyResult<Arc<Shape>> {
             index.set_item(name, i)?;
         }
     }
-    let s = Arc::new(Shape { names: names.unbind(), index: index.unbind() });
+    let s = Arc::new(Shape {
+        names: names.unbind(),
+        index: index.unbind(),
+    });
     if cache.len() == SHAPES_KEPT {
         cache.remove(0);
     }
@@ -53,15 +56,32 @@ fn shape(py: Python<'_>, columns: &ColumnNames) -> PyResult<Arc<Shape>> {
     Ok(s)
 }
 
-fn record(py: Python<'_>, shape: &Arc<Shape>, row: &[fanio_core::db::Cell]) -> PyResult<Py<Record>> {
-    let values = row.iter().map(|c| cells::to_py(py, c)).collect::<PyResult<Vec<_>>>()?;
-    Py::new(py, Record { shape: shape.clone(), values: PyTuple::new(py, values)?.unbind() })
+fn record(
+    py: Python<'_>,
+    shape: &Arc<Shape>,
+    row: &[fanio_core::db::Cell],
+) -> PyResult<Py<Record>> {
+    let values = row
+        .iter()
+        .map(|c| cells::to_py(py, c))
+        .collect::<PyResult<Vec<_>>>()?;
+    Py::new(
+        py,
+        Record {
+            shape: shape.clone(),
+            values: PyTuple::new(py, values)?.unbind(),
+        },
+    )
 }
 
 /// `fetch_all`: a list of records.
 pub fn all(py: Python<'_>, rows: &Rows) -> PyResult<Py<PyAny>> {
     let shape = shape(py, &rows.columns)?;
-    let records = rows.rows.iter().map(|r| record(py, &shape, r)).collect::<PyResult<Vec<_>>>()?;
+    let records = rows
+        .rows
+        .iter()
+        .map(|r| record(py, &shape, r))
+        .collect::<PyResult<Vec<_>>>()?;
     Ok(PyList::new(py, records)?.into_any().unbind())
 }
 
@@ -86,7 +106,9 @@ impl Record {
         }
         match self.shape.index.bind(py).get_item(key)? {
             Some(i) => i.extract(),
-            None if key.is_instance_of::<PyString>() => Err(PyKeyError::new_err(key.clone().unbind())),
+            None if key.is_instance_of::<PyString>() => {
+                Err(PyKeyError::new_err(key.clone().unbind()))
+            }
             None => Err(PyTypeError::new_err(format!(
                 "a record is indexed by a column name or position, not {}",
                 key.get_type().name()?
@@ -111,7 +133,13 @@ impl Record {
 
     /// Iterates over the values, as asyncpg's Record (and a tuple) does.
     fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(self.values.bind(py).as_any().try_iter()?.into_any().unbind())
+        Ok(self
+            .values
+            .bind(py)
+            .as_any()
+            .try_iter()?
+            .into_any()
+            .unbind())
     }
 
     fn __contains__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -119,10 +147,17 @@ impl Record {
     }
 
     #[pyo3(signature = (key, default=None))]
-    fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>, default: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         match self.position(py, key) {
             Ok(at) => Ok(self.values.bind(py).get_item(at)?.unbind()),
-            Err(e) if e.is_instance_of::<PyKeyError>(py) || e.is_instance_of::<PyIndexError>(py) => {
+            Err(e)
+                if e.is_instance_of::<PyKeyError>(py) || e.is_instance_of::<PyIndexError>(py) =>
+            {
                 Ok(default.unwrap_or_else(|| py.None()))
             }
             Err(e) => Err(e),
@@ -130,7 +165,14 @@ impl Record {
     }
 
     fn keys(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(self.shape.names.bind(py).as_any().try_iter()?.into_any().unbind())
+        Ok(self
+            .shape
+            .names
+            .bind(py)
+            .as_any()
+            .try_iter()?
+            .into_any()
+            .unbind())
     }
 
     fn values(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -144,7 +186,11 @@ impl Record {
             .zip(self.values.bind(py).iter())
             .map(|(k, v)| PyTuple::new(py, [k, v]))
             .collect::<PyResult<Vec<_>>>()?;
-        Ok(PyList::new(py, pairs)?.as_any().try_iter()?.into_any().unbind())
+        Ok(PyList::new(py, pairs)?
+            .as_any()
+            .try_iter()?
+            .into_any()
+            .unbind())
     }
 
     /// Equal to a record or tuple with equal values, like asyncpg's Record.
@@ -157,7 +203,10 @@ impl Record {
         } else {
             return Ok(py.NotImplemented());
         };
-        Ok(pyo3::types::PyBool::new(py, result).to_owned().into_any().unbind())
+        Ok(pyo3::types::PyBool::new(py, result)
+            .to_owned()
+            .into_any()
+            .unbind())
     }
 
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
@@ -167,7 +216,13 @@ impl Record {
     /// `<Record id=1 name='x'>`.
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let mut out = String::from("<Record");
-        for (k, v) in self.shape.names.bind(py).iter().zip(self.values.bind(py).iter()) {
+        for (k, v) in self
+            .shape
+            .names
+            .bind(py)
+            .iter()
+            .zip(self.values.bind(py).iter())
+        {
             out.push(' ');
             out.push_str(&k.str()?.to_cow()?);
             out.push('=');

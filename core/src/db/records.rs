@@ -84,7 +84,11 @@ impl Stream {
             self.converted = None;
             return Ok(None);
         }
-        if let Some((i, row)) = chunk.iter().enumerate().find(|(_, r)| r.len() != self.width) {
+        if let Some((i, row)) = chunk
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() != self.width)
+        {
             let r = self.row + i;
             return Err(Error::invalid(format!(
                 "copy_records: row {r} has {} values for {} columns",

@@ -11,15 +11,27 @@ use crate::http::errors;
 use crate::value::{Outcome, Value};
 
 /// The whole body of `resp`, or E_BODY_TOO_LARGE past `limit` bytes.
-pub(crate) async fn read_all(mut resp: reqwest::Response, limit: Option<u64>, url: &str) -> Result<Bytes> {
+pub(crate) async fn read_all(
+    mut resp: reqwest::Response,
+    limit: Option<u64>,
+    url: &str,
+) -> Result<Bytes> {
     let Some(limit) = limit else {
-        return resp.bytes().await.map(owned).map_err(|e| errors::from_reqwest(&e, url));
+        return resp
+            .bytes()
+            .await
+            .map(owned)
+            .map_err(|e| errors::from_reqwest(&e, url));
     };
     if resp.content_length().is_some_and(|n| n > limit) {
         return Err(errors::too_large(limit, url));
     }
     let mut buf = BytesMut::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| errors::from_reqwest(&e, url))? {
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| errors::from_reqwest(&e, url))?
+    {
         if (buf.len() + chunk.len()) as u64 > limit {
             return Err(errors::too_large(limit, url));
         }
@@ -36,7 +48,11 @@ const COPY_BELOW: usize = 16 * 1024;
 /// `response::owned_headers`: 20,000 kept 1 KiB responses, ~180 MB -> ~40 MB). A copy
 /// costs less than the memory it frees.
 fn owned(body: Bytes) -> Bytes {
-    if body.len() < COPY_BELOW { Bytes::copy_from_slice(&body) } else { body }
+    if body.len() < COPY_BELOW {
+        Bytes::copy_from_slice(&body)
+    } else {
+        body
+    }
 }
 
 struct Open {
@@ -71,7 +87,11 @@ impl Stream {
         url: String,
     ) -> Stream {
         Stream {
-            state: tokio::sync::Mutex::new(State::Open(Box::new(Open { resp, read: 0, slot }))),
+            state: tokio::sync::Mutex::new(State::Open(Box::new(Open {
+                resp,
+                read: 0,
+                slot,
+            }))),
             closing: CancellationToken::new(),
             client,
             limit,
@@ -87,7 +107,10 @@ impl Stream {
         let State::Open(open) = &mut *state else {
             return match *state {
                 State::Ended => Ok(Value::Null),
-                _ => Err(Error::new(Code::Closed, format!("the streamed body of {} was closed", self.url))),
+                _ => Err(Error::new(
+                    Code::Closed,
+                    format!("the streamed body of {} was closed", self.url),
+                )),
             };
         };
         let chunk = tokio::select! {

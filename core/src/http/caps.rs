@@ -97,7 +97,10 @@ impl Release {
                 .headers()
                 .get_all(http::header::CONNECTION)
                 .iter()
-                .any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))));
+                .any(|v| {
+                    v.to_str()
+                        .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+                });
         match local_addr(resp) {
             Some(addr) if !closes => Release::Returns(addr),
             _ => Release::Closes,
@@ -107,7 +110,9 @@ impl Release {
 
 /// The local address of the connection a response came on, as hyper reports it.
 pub(crate) fn local_addr(resp: &reqwest::Response) -> Option<SocketAddr> {
-    resp.extensions().get::<hyper_util::client::legacy::connect::HttpInfo>().map(|i| i.local_addr())
+    resp.extensions()
+        .get::<hyper_util::client::legacy::connect::HttpInfo>()
+        .map(|i| i.local_addr())
 }
 
 /// A request's hold on its host lane; dropping it lets the next request in.
@@ -132,8 +137,12 @@ impl Caps {
     }
 
     fn lane(&self, url: &Url) -> Arc<Lane> {
-        let key =
-            format!("{}://{}:{}", url.scheme(), url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
+        let key = format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0)
+        );
         let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
         lanes
             .entry(key)
@@ -160,7 +169,12 @@ impl Caps {
             Some(s) => s.clone().acquire_owned().await.ok(),
             None => None,
         };
-        Slot { lane, release: Release::Closes, _host: host, _global: global }
+        Slot {
+            lane,
+            release: Release::Closes,
+            _host: host,
+            _global: global,
+        }
     }
 }
 
@@ -194,7 +208,10 @@ impl Drop for Slot {
             Release::Returns(addr) => (Some(addr), RETURN_WINDOW),
             Release::Closes => (None, CLOSE_WINDOW),
         };
-        self.lane.lock().released.push(Released { addr, until: Instant::now() + window });
+        self.lane.lock().released.push(Released {
+            addr,
+            until: Instant::now() + window,
+        });
     }
 }
 
@@ -285,7 +302,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let lane = LANE.try_with(Arc::clone).ok();
         Box::pin(Foreground(Box::pin(async move {
-            let lane = lane.ok_or("no connection may be opened outside a request holding a slot")?;
+            let lane =
+                lane.ok_or("no connection may be opened outside a request holding a slot")?;
             let _turn = lane.turn().await;
             inner.call(dst).await
         })))
@@ -301,7 +319,9 @@ impl<T, F: Future<Output = Result<T, BoxError>>> Future for Foreground<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if LANE.try_with(|_| ()).is_err() {
-            return Poll::Ready(Err("dial abandoned: the pool delivered a connection first".into()));
+            return Poll::Ready(Err(
+                "dial abandoned: the pool delivered a connection first".into()
+            ));
         }
         self.0.as_mut().poll(cx)
     }

@@ -49,7 +49,8 @@ impl Client {
             .base_url
             .as_deref()
             .map(|raw| {
-                let url = Url::parse(raw).map_err(|e| Error::invalid(format!("invalid base_url {raw:?}: {e}")))?;
+                let url = Url::parse(raw)
+                    .map_err(|e| Error::invalid(format!("invalid base_url {raw:?}: {e}")))?;
                 request::check_scheme(&url, "base_url")?;
                 Ok::<_, Error>(url)
             })
@@ -104,8 +105,10 @@ impl Client {
             Http2Mode::Never => b.http1_only(),
         };
         if let Some(ca) = &opts.ca_certs {
-            let certs = reqwest::Certificate::from_pem_bundle(&pem(ca, "ca_certs")?)
-                .map_err(|e| Error::invalid(format!("ca_certs: not a valid PEM certificate bundle: {e}")))?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem(ca, "ca_certs")?).map_err(|e| {
+                    Error::invalid(format!("ca_certs: not a valid PEM certificate bundle: {e}"))
+                })?;
             if certs.is_empty() {
                 return Err(Error::invalid("ca_certs: no certificate found"));
             }
@@ -116,12 +119,17 @@ impl Client {
                 let mut both = pem(cert, "client_cert")?;
                 both.push(b'\n');
                 both.extend(pem(key, "client_key")?);
-                let id = reqwest::Identity::from_pem(&both)
-                    .map_err(|e| Error::invalid(format!("client_cert/client_key: not a valid PEM pair: {e}")))?;
+                let id = reqwest::Identity::from_pem(&both).map_err(|e| {
+                    Error::invalid(format!("client_cert/client_key: not a valid PEM pair: {e}"))
+                })?;
                 b = b.identity(id);
             }
             (None, None) => {}
-            _ => return Err(Error::invalid("client_cert and client_key must be given together")),
+            _ => {
+                return Err(Error::invalid(
+                    "client_cert and client_key must be given together",
+                ));
+            }
         }
         if caps.is_some() {
             b = b.connector_layer(caps::GateLayer);
@@ -213,7 +221,11 @@ impl Inner {
             let tried = match &outcome {
                 Ok(r) => Tried::Status(r.status, r.headers.get(http::header::RETRY_AFTER)),
                 Err(e) if e.code == Code::Connect => Tried::ConnectError,
-                Err(e) if e.code == Code::Timeout && e.field("phase") == Some(&"connect".into()) => Tried::ConnectError,
+                Err(e)
+                    if e.code == Code::Timeout && e.field("phase") == Some(&"connect".into()) =>
+                {
+                    Tried::ConnectError
+                }
                 Err(_) => Tried::OtherError,
             };
             let Some(wait) = policy.decide(tries, &tried, retry::draw(), SystemTime::now()) else {
@@ -231,7 +243,8 @@ impl Inner {
             r.attempts = tries;
             r
         });
-        self.finish(outcome, call).map_err(|e| e.with("attempts", tries as i64))
+        self.finish(outcome, call)
+            .map_err(|e| e.with("attempts", tries as i64))
     }
 
     fn finish(&self, outcome: Result<Response>, call: &Call) -> Result<Response> {
@@ -243,7 +256,13 @@ impl Inner {
     }
 
     /// One try: a slot if capped, the request, the head, and the body unless streamed.
-    async fn once(&self, req: reqwest::Request, call: &Call, start: Instant, url: &str) -> Result<Response> {
+    async fn once(
+        &self,
+        req: reqwest::Request,
+        call: &Call,
+        start: Instant,
+        url: &str,
+    ) -> Result<Response> {
         let mut slot = match &self.caps {
             Some(caps) => Some(caps.acquire(req.url()).await),
             None => None,
@@ -313,7 +332,8 @@ async fn expiry(limit: Option<Duration>) {
 /// A proxy for every request, from an `http://`, `https://`, `socks5://` or
 /// `socks5h://` URL.
 fn proxy(raw: &str) -> Result<reqwest::Proxy> {
-    let url = Url::parse(raw).map_err(|e| Error::invalid(format!("invalid proxy URL {raw:?}: {e}")))?;
+    let url =
+        Url::parse(raw).map_err(|e| Error::invalid(format!("invalid proxy URL {raw:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
         return Err(Error::invalid(format!(
             "proxy {raw:?}: scheme must be http, https, socks5 or socks5h"

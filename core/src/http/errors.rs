@@ -28,7 +28,14 @@ fn classify(e: &reqwest::Error) -> (Code, &'static str) {
         return (Code::Tls, "TLS handshake failed");
     }
     if e.is_timeout() || chain(e).any(|c| io_kind(c) == Some(io::ErrorKind::TimedOut)) {
-        return (Code::Timeout, if e.is_connect() { "connect timed out" } else { "read timed out" });
+        return (
+            Code::Timeout,
+            if e.is_connect() {
+                "connect timed out"
+            } else {
+                "read timed out"
+            },
+        );
     }
     if e.is_connect() {
         return (Code::Connect, "could not connect");
@@ -44,7 +51,9 @@ fn classify(e: &reqwest::Error) -> (Code, &'static str) {
 
 /// Every error in the chain, including the payload of `io::Error`s (whose own
 /// `source()` skips it).
-fn chain<'a>(e: &'a (dyn StdError + 'static)) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+fn chain<'a>(
+    e: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
     let mut next = Some(e);
     std::iter::from_fn(move || {
         let cur = next?;
@@ -57,7 +66,9 @@ fn chain<'a>(e: &'a (dyn StdError + 'static)) -> impl Iterator<Item = &'a (dyn S
 }
 
 fn root_cause(e: &reqwest::Error) -> String {
-    chain(e).last().map_or_else(|| e.to_string(), |c| c.to_string())
+    chain(e)
+        .last()
+        .map_or_else(|| e.to_string(), |c| c.to_string())
 }
 
 fn io_kind(e: &(dyn StdError + 'static)) -> Option<io::ErrorKind> {
@@ -78,28 +89,44 @@ fn is_protocol(e: &(dyn StdError + 'static)) -> bool {
     }
     matches!(
         io_kind(e),
-        Some(io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::UnexpectedEof)
+        Some(
+            io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::UnexpectedEof
+        )
     )
 }
 
 /// The error of a response refused for its status.
 pub(crate) fn status(status: u16, url: &str) -> Error {
-    let reason = http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
-    Error::new(Code::HttpStatus, format!("HTTP {status} {reason} from {url}"))
-        .with("status", status as i64)
-        .with("url", url)
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    Error::new(
+        Code::HttpStatus,
+        format!("HTTP {status} {reason} from {url}"),
+    )
+    .with("status", status as i64)
+    .with("url", url)
 }
 
 pub(crate) fn too_large(limit: u64, url: &str) -> Error {
-    Error::new(Code::BodyTooLarge, format!("response body from {url} exceeds max_response_size ({limit} bytes)"))
-        .with("limit", limit.min(i64::MAX as u64) as i64)
-        .with("url", url)
+    Error::new(
+        Code::BodyTooLarge,
+        format!("response body from {url} exceeds max_response_size ({limit} bytes)"),
+    )
+    .with("limit", limit.min(i64::MAX as u64) as i64)
+    .with("url", url)
 }
 
 pub(crate) fn total_timeout(url: &str) -> Error {
-    Error::new(Code::Timeout, format!("request to {url} exceeded its total timeout"))
-        .with("phase", "total")
-        .with("url", url)
+    Error::new(
+        Code::Timeout,
+        format!("request to {url} exceeded its total timeout"),
+    )
+    .with("phase", "total")
+    .with("url", url)
 }
 
 pub(crate) fn closed() -> Error {
@@ -107,5 +134,9 @@ pub(crate) fn closed() -> Error {
 }
 
 pub(crate) fn cancelled_by_close(url: &str) -> Error {
-    Error::new(Code::Cancelled, format!("request to {url} cancelled: the HTTP client was closed")).with("url", url)
+    Error::new(
+        Code::Cancelled,
+        format!("request to {url} cancelled: the HTTP client was closed"),
+    )
+    .with("url", url)
 }

@@ -118,10 +118,12 @@ pub(crate) fn pem(value: &str, name: &str) -> Result<Vec<u8>> {
     if value.contains("-----BEGIN") {
         return Ok(value.as_bytes().to_vec());
     }
-    let bytes =
-        std::fs::read(value).map_err(|e| Error::invalid(format!("{name}: cannot read PEM file {value:?}: {e}")))?;
+    let bytes = std::fs::read(value)
+        .map_err(|e| Error::invalid(format!("{name}: cannot read PEM file {value:?}: {e}")))?;
     if !bytes.windows(10).any(|w| w == b"-----BEGIN") {
-        return Err(Error::invalid(format!("{name}: {value:?} holds no PEM block")));
+        return Err(Error::invalid(format!(
+            "{name}: {value:?} holds no PEM block"
+        )));
     }
     Ok(bytes)
 }
@@ -134,9 +136,15 @@ mod tests {
     #[test]
     fn http2_modes_parse_and_unknown_ones_are_refused() {
         assert_eq!(Http2Mode::parse("auto").unwrap(), Http2Mode::Auto);
-        assert_eq!(Http2Mode::parse("prior_knowledge").unwrap(), Http2Mode::PriorKnowledge);
+        assert_eq!(
+            Http2Mode::parse("prior_knowledge").unwrap(),
+            Http2Mode::PriorKnowledge
+        );
         assert_eq!(Http2Mode::parse("never").unwrap(), Http2Mode::Never);
-        assert_eq!(Http2Mode::parse("always").unwrap_err().code, Code::InvalidArgument);
+        assert_eq!(
+            Http2Mode::parse("always").unwrap_err().code,
+            Code::InvalidArgument
+        );
     }
 
     #[test]

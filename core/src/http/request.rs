@@ -37,7 +37,9 @@ impl Body {
             (Some(j), None, None) => Ok(Body::Json(j)),
             (None, Some(f), None) => Ok(Body::Form(f)),
             (None, None, Some(c)) => Ok(Body::Content(c)),
-            _ => Err(Error::invalid("give at most one body: json, form or content")),
+            _ => Err(Error::invalid(
+                "give at most one body: json, form or content",
+            )),
         }
     }
 }
@@ -75,10 +77,14 @@ pub(crate) fn method(name: &str) -> Result<Method> {
         Method::TRACE,
         Method::CONNECT,
     ];
-    if let Some(m) = STANDARD.iter().find(|m| m.as_str().eq_ignore_ascii_case(name)) {
+    if let Some(m) = STANDARD
+        .iter()
+        .find(|m| m.as_str().eq_ignore_ascii_case(name))
+    {
         return Ok(m.clone());
     }
-    Method::from_bytes(name.as_bytes()).map_err(|_| Error::invalid(format!("{name:?} is not a valid HTTP method")))
+    Method::from_bytes(name.as_bytes())
+        .map_err(|_| Error::invalid(format!("{name:?} is not a valid HTTP method")))
 }
 
 /// The absolute URL of a request with its params appended.
@@ -101,7 +107,9 @@ pub(crate) fn url(base: Option<&Url>, raw: &str, params: &[(String, String)]) ->
 /// Only http and https URLs with a host can be requested.
 pub(crate) fn check_scheme(url: &Url, what: &str) -> Result<()> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::invalid(format!("{what} {url}: scheme must be http or https")));
+        return Err(Error::invalid(format!(
+            "{what} {url}: scheme must be http or https"
+        )));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::invalid(format!("{what} {url}: no host")));
@@ -116,7 +124,9 @@ pub(crate) fn headers(map: &mut HeaderMap, pairs: &[(String, String)]) -> Result
         let name_ok = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
         let value_ok = HeaderValue::from_str(value).map_err(|_| {
-            Error::invalid(format!("invalid value for header {name:?}: only visible ASCII characters are allowed"))
+            Error::invalid(format!(
+                "invalid value for header {name:?}: only visible ASCII characters are allowed"
+            ))
         })?;
         map.append(name_ok, value_ok);
     }
@@ -129,15 +139,20 @@ pub(crate) fn body(body: Body, headers: &mut HeaderMap) -> Result<Option<Bytes>>
         Body::None => return Ok(None),
         Body::Content(c) => return Ok(Some(c)),
         Body::Json(v) => {
-            let bytes = serde_json::to_vec(&v).map_err(|e| Error::invalid(format!("json body: {e}")))?;
+            let bytes =
+                serde_json::to_vec(&v).map_err(|e| Error::invalid(format!("json body: {e}")))?;
             (bytes, "application/json")
         }
         Body::Form(pairs) => {
-            let text = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+            let text = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&pairs)
+                .finish();
             (text.into_bytes(), "application/x-www-form-urlencoded")
         }
     };
-    headers.entry(CONTENT_TYPE).or_insert(HeaderValue::from_static(kind));
+    headers
+        .entry(CONTENT_TYPE)
+        .or_insert(HeaderValue::from_static(kind));
     Ok(Some(Bytes::from(bytes)))
 }
 
@@ -149,8 +164,15 @@ mod tests {
     #[test]
     fn one_body_at_most() {
         assert!(matches!(Body::from_parts(None, None, None), Ok(Body::None)));
-        assert!(matches!(Body::from_parts(Some(serde_json::json!(1)), None, None), Ok(Body::Json(_))));
-        let two = Body::from_parts(Some(serde_json::json!(1)), None, Some(Bytes::from_static(b"x")));
+        assert!(matches!(
+            Body::from_parts(Some(serde_json::json!(1)), None, None),
+            Ok(Body::Json(_))
+        ));
+        let two = Body::from_parts(
+            Some(serde_json::json!(1)),
+            None,
+            Some(Bytes::from_static(b"x")),
+        );
         assert_eq!(two.unwrap_err().code, Code::InvalidArgument);
     }
 
@@ -165,18 +187,34 @@ mod tests {
     #[test]
     fn urls_join_the_base_and_take_params() {
         let base = Url::parse("http://h:1/api/").unwrap();
-        let u = url(Some(&base), "items?a=1", &[("b".into(), "x y".into()), ("b".into(), "&".into())]).unwrap();
+        let u = url(
+            Some(&base),
+            "items?a=1",
+            &[("b".into(), "x y".into()), ("b".into(), "&".into())],
+        )
+        .unwrap();
         assert_eq!(u.as_str(), "http://h:1/api/items?a=1&b=x+y&b=%26");
-        assert_eq!(url(Some(&base), "http://other/x", &[]).unwrap().host_str(), Some("other"));
+        assert_eq!(
+            url(Some(&base), "http://other/x", &[]).unwrap().host_str(),
+            Some("other")
+        );
         for bad in ["not a url", "/relative", "ftp://h/x", "http://"] {
-            assert_eq!(url(None, bad, &[]).unwrap_err().code, Code::InvalidArgument, "{bad}");
+            assert_eq!(
+                url(None, bad, &[]).unwrap_err().code,
+                Code::InvalidArgument,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn headers_refuse_crlf_and_name_the_header() {
         let mut map = HeaderMap::new();
-        headers(&mut map, &[("X-A".into(), "1".into()), ("x-a".into(), "2".into())]).unwrap();
+        headers(
+            &mut map,
+            &[("X-A".into(), "1".into()), ("x-a".into(), "2".into())],
+        )
+        .unwrap();
         assert_eq!(map.get_all("x-a").iter().count(), 2);
         let e = headers(&mut map, &[("X-Evil".into(), "a\r\nInjected: 1".into())]).unwrap_err();
         assert_eq!(e.code, Code::InvalidArgument);
@@ -188,11 +226,16 @@ mod tests {
     #[test]
     fn bodies_get_a_content_type_unless_given() {
         let mut h = HeaderMap::new();
-        let b = body(Body::Form(vec![("a".into(), "1 2".into())]), &mut h).unwrap().unwrap();
+        let b = body(Body::Form(vec![("a".into(), "1 2".into())]), &mut h)
+            .unwrap()
+            .unwrap();
         assert_eq!(&b[..], b"a=1+2");
         assert_eq!(h[CONTENT_TYPE], "application/x-www-form-urlencoded");
         let mut h = HeaderMap::new();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/vnd+json"));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd+json"),
+        );
         body(Body::Json(serde_json::json!({"k": 1})), &mut h).unwrap();
         assert_eq!(h[CONTENT_TYPE], "application/vnd+json");
     }

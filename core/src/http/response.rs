@@ -34,7 +34,11 @@ pub struct Response {
 
 impl std::fmt::Debug for Response {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "<Response [{} {}] {}>", self.status, self.reason, self.url)
+        write!(
+            f,
+            "<Response [{} {}] {}>",
+            self.status, self.reason, self.url
+        )
     }
 }
 
@@ -63,7 +67,10 @@ pub(crate) fn owned_headers(headers: &HeaderMap) -> HeaderMap {
 }
 
 pub(crate) fn reason(status: u16) -> &'static str {
-    StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("")
+    StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
 }
 
 impl Response {
@@ -94,12 +101,17 @@ impl Response {
     /// digit (serde_json's `preserve_order` and `arbitrary_precision`): a binding
     /// converts a `Number` that fits no i64/u64/f64 from its text. Bad JSON: E_DECODE.
     pub fn json(&self) -> Result<serde_json::Value> {
-        serde_json::from_slice(&self.content).map_err(|e| self.decode_error(format!("body is not valid JSON: {e}")))
+        serde_json::from_slice(&self.content)
+            .map_err(|e| self.decode_error(format!("body is not valid JSON: {e}")))
     }
 
     /// E_HTTP_STATUS (fields `status`, `url`) for a 4xx or 5xx response.
     pub fn error_for_status(&self) -> Result<()> {
-        if self.status >= 400 { Err(errors::status(self.status, &self.url)) } else { Ok(()) }
+        if self.status >= 400 {
+            Err(errors::status(self.status, &self.url))
+        } else {
+            Ok(())
+        }
     }
 
     /// Whether the body is left to `next_chunk`.
@@ -114,7 +126,9 @@ impl Response {
         Op::new(async move {
             match &this.stream {
                 Some(stream) => stream.next().await,
-                None => Err(Error::invalid("this response was not streamed: its body is in `content`")),
+                None => Err(Error::invalid(
+                    "this response was not streamed: its body is in `content`",
+                )),
             }
         })
     }
@@ -136,7 +150,9 @@ impl Response {
 fn charset(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|param| {
         let (name, value) = param.split_once('=')?;
-        name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"'))
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
     })
 }
 
@@ -166,24 +182,53 @@ mod tests {
     #[test]
     fn text_follows_the_charset_and_refuses_bad_bytes() {
         assert_eq!(response(None, "héllo".as_bytes()).text().unwrap(), "héllo");
-        assert_eq!(response(Some("text/plain; charset=ISO-8859-1"), b"h\xe9").text().unwrap(), "hé");
-        assert_eq!(response(Some("text/plain; charset=\"latin1\""), b"\xe9").text().unwrap(), "é");
-        assert_eq!(response(Some("text/plain; charset=utf-16le"), b"h\0i\0").text().unwrap(), "hi");
+        assert_eq!(
+            response(Some("text/plain; charset=ISO-8859-1"), b"h\xe9")
+                .text()
+                .unwrap(),
+            "hé"
+        );
+        assert_eq!(
+            response(Some("text/plain; charset=\"latin1\""), b"\xe9")
+                .text()
+                .unwrap(),
+            "é"
+        );
+        assert_eq!(
+            response(Some("text/plain; charset=utf-16le"), b"h\0i\0")
+                .text()
+                .unwrap(),
+            "hi"
+        );
         assert_eq!(response(None, b"\xff\xfeh\0").text().unwrap(), "h");
-        let bad = response(Some("text/plain; charset=utf-8"), b"\xff\xfa").text().unwrap_err();
+        let bad = response(Some("text/plain; charset=utf-8"), b"\xff\xfa")
+            .text()
+            .unwrap_err();
         assert_eq!((bad.code, bad.field("url").is_some()), (Code::Decode, true));
-        assert_eq!(response(Some("text/plain; charset=klingon"), b"x").text().unwrap_err().code, Code::Decode);
+        assert_eq!(
+            response(Some("text/plain; charset=klingon"), b"x")
+                .text()
+                .unwrap_err()
+                .code,
+            Code::Decode
+        );
     }
 
     #[test]
     fn json_keeps_key_order_and_big_numbers() {
-        let r = response(None, br#"{"z": 1, "a": 123456789012345678901234567890, "f": 0.1}"#);
+        let r = response(
+            None,
+            br#"{"z": 1, "a": 123456789012345678901234567890, "f": 0.1}"#,
+        );
         let v = r.json().unwrap();
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["z", "a", "f"]);
         assert_eq!(v["a"].to_string(), "123456789012345678901234567890");
         assert_eq!(v["f"].as_f64(), Some(0.1));
-        assert_eq!(response(None, b"{nope").json().unwrap_err().code, Code::Decode);
+        assert_eq!(
+            response(None, b"{nope").json().unwrap_err().code,
+            Code::Decode
+        );
     }
 
     #[test]
@@ -194,7 +239,10 @@ mod tests {
         let e = r.error_for_status().unwrap_err();
         assert_eq!(e.code, Code::HttpStatus);
         assert_eq!(e.field("status"), Some(&crate::error::Field::Int(404)));
-        assert_eq!(e.field("url"), Some(&crate::error::Field::Str("http://h/".into())));
+        assert_eq!(
+            e.field("url"),
+            Some(&crate::error::Field::Str("http://h/".into()))
+        );
         assert_eq!(reason(404), "Not Found");
         assert_eq!(reason(599), "");
     }

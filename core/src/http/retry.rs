@@ -43,7 +43,9 @@ impl Default for RetryPolicy {
             on_status: vec![429, 502, 503, 504],
             on_connect_error: true,
             respect_retry_after: true,
-            methods: ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].map(String::from).to_vec(),
+            methods: ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -69,19 +71,24 @@ impl Retry {
             return Err(Error::invalid("retry.attempts must be at least 1"));
         }
         if policy.backoff > policy.backoff_max {
-            return Err(Error::invalid("retry.backoff must not exceed retry.backoff_max"));
+            return Err(Error::invalid(
+                "retry.backoff must not exceed retry.backoff_max",
+            ));
         }
         let methods = policy
             .methods
             .iter()
             .map(|m| {
-                Method::from_bytes(m.to_ascii_uppercase().as_bytes())
-                    .map_err(|_| Error::invalid(format!("retry.methods: {m:?} is not an HTTP method")))
+                Method::from_bytes(m.to_ascii_uppercase().as_bytes()).map_err(|_| {
+                    Error::invalid(format!("retry.methods: {m:?} is not an HTTP method"))
+                })
             })
             .collect::<Result<_>>()?;
         for s in &policy.on_status {
             if !(100..=999).contains(s) {
-                return Err(Error::invalid(format!("retry.on_status: {s} is not an HTTP status")));
+                return Err(Error::invalid(format!(
+                    "retry.on_status: {s} is not an HTTP status"
+                )));
             }
         }
         Ok(Retry { policy, methods })
@@ -93,7 +100,13 @@ impl Retry {
 
     /// The wait before try number `tries + 1`, or `None` to stop with what `last` gave.
     /// `draw` is uniform in [0, 1); `now` dates an HTTP-date Retry-After.
-    pub(crate) fn decide(&self, tries: u32, last: &Tried<'_>, draw: f64, now: SystemTime) -> Option<Duration> {
+    pub(crate) fn decide(
+        &self,
+        tries: u32,
+        last: &Tried<'_>,
+        draw: f64,
+        now: SystemTime,
+    ) -> Option<Duration> {
         let p = &self.policy;
         if tries >= p.attempts {
             return None;
@@ -112,7 +125,11 @@ impl Retry {
         let doubling = 2f64.powi(tries.saturating_sub(1).min(62) as i32);
         let full = p.backoff.as_secs_f64() * doubling;
         let capped = full.min(p.backoff_max.as_secs_f64());
-        let wait = if p.jitter { capped / 2.0 + capped / 2.0 * draw } else { capped };
+        let wait = if p.jitter {
+            capped / 2.0 + capped / 2.0 * draw
+        } else {
+            capped
+        };
         Some(Duration::from_secs_f64(wait))
     }
 }
@@ -139,7 +156,11 @@ mod tests {
     use super::*;
 
     fn policy(jitter: bool) -> Retry {
-        Retry::new(RetryPolicy { jitter, ..Default::default() }).unwrap()
+        Retry::new(RetryPolicy {
+            jitter,
+            ..Default::default()
+        })
+        .unwrap()
     }
 
     const NOW: fn() -> SystemTime = SystemTime::now;
@@ -154,7 +175,9 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let waits: Vec<_> = (1..10).map(|t| r.decide(t, &Tried::ConnectError, 0.5, NOW()).unwrap()).collect();
+        let waits: Vec<_> = (1..10)
+            .map(|t| r.decide(t, &Tried::ConnectError, 0.5, NOW()).unwrap())
+            .collect();
         let secs: Vec<u64> = waits.iter().map(|d| d.as_secs()).collect();
         assert_eq!(secs, [1, 2, 4, 5, 5, 5, 5, 5, 5]);
         assert_eq!(r.decide(10, &Tried::ConnectError, 0.5, NOW()), None);
@@ -181,7 +204,11 @@ mod tests {
         assert_eq!(r.decide(1, &Tried::Status(500, None), 0.0, NOW()), None);
         assert_eq!(r.decide(1, &Tried::Status(200, None), 0.0, NOW()), None);
         assert_eq!(r.decide(1, &Tried::OtherError, 0.0, NOW()), None);
-        let no_connect = Retry::new(RetryPolicy { on_connect_error: false, ..Default::default() }).unwrap();
+        let no_connect = Retry::new(RetryPolicy {
+            on_connect_error: false,
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!(no_connect.decide(1, &Tried::ConnectError, 0.0, NOW()), None);
     }
 
@@ -189,20 +216,44 @@ mod tests {
     fn retry_after_in_seconds_or_as_a_date_is_capped_by_backoff_max() {
         let r = policy(false);
         let secs = HeaderValue::from_static("2");
-        assert_eq!(r.decide(1, &Tried::Status(503, Some(&secs)), 0.0, NOW()), Some(Duration::from_secs(2)));
+        assert_eq!(
+            r.decide(1, &Tried::Status(503, Some(&secs)), 0.0, NOW()),
+            Some(Duration::from_secs(2))
+        );
         let huge = HeaderValue::from_static("3600");
-        assert_eq!(r.decide(1, &Tried::Status(429, Some(&huge)), 0.0, NOW()), Some(Duration::from_secs(10)));
+        assert_eq!(
+            r.decide(1, &Tried::Status(429, Some(&huge)), 0.0, NOW()),
+            Some(Duration::from_secs(10))
+        );
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let date = HeaderValue::from_str(&httpdate::fmt_http_date(now + Duration::from_secs(3))).unwrap();
-        assert_eq!(r.decide(1, &Tried::Status(503, Some(&date)), 0.0, now), Some(Duration::from_secs(3)));
-        let past = HeaderValue::from_str(&httpdate::fmt_http_date(now - Duration::from_secs(60))).unwrap();
-        assert_eq!(r.decide(1, &Tried::Status(503, Some(&past)), 0.0, now), Some(Duration::ZERO));
+        let date =
+            HeaderValue::from_str(&httpdate::fmt_http_date(now + Duration::from_secs(3))).unwrap();
+        assert_eq!(
+            r.decide(1, &Tried::Status(503, Some(&date)), 0.0, now),
+            Some(Duration::from_secs(3))
+        );
+        let past =
+            HeaderValue::from_str(&httpdate::fmt_http_date(now - Duration::from_secs(60))).unwrap();
+        assert_eq!(
+            r.decide(1, &Tried::Status(503, Some(&past)), 0.0, now),
+            Some(Duration::ZERO)
+        );
         // Unparseable: the ordinary backoff.
         let junk = HeaderValue::from_static("soon");
-        assert_eq!(r.decide(1, &Tried::Status(503, Some(&junk)), 0.0, now), Some(Duration::from_millis(100)));
-        let ignore =
-            Retry::new(RetryPolicy { respect_retry_after: false, jitter: false, ..Default::default() }).unwrap();
-        assert_eq!(ignore.decide(1, &Tried::Status(503, Some(&secs)), 0.0, now), Some(Duration::from_millis(100)));
+        assert_eq!(
+            r.decide(1, &Tried::Status(503, Some(&junk)), 0.0, now),
+            Some(Duration::from_millis(100))
+        );
+        let ignore = Retry::new(RetryPolicy {
+            respect_retry_after: false,
+            jitter: false,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            ignore.decide(1, &Tried::Status(503, Some(&secs)), 0.0, now),
+            Some(Duration::from_millis(100))
+        );
     }
 
     #[test]
@@ -210,15 +261,34 @@ mod tests {
         let r = policy(false);
         assert!(r.allows(&Method::GET) && r.allows(&Method::PUT));
         assert!(!r.allows(&Method::POST) && !r.allows(&Method::PATCH));
-        let lower = Retry::new(RetryPolicy { methods: vec!["post".into()], ..Default::default() }).unwrap();
+        let lower = Retry::new(RetryPolicy {
+            methods: vec!["post".into()],
+            ..Default::default()
+        })
+        .unwrap();
         assert!(lower.allows(&Method::POST));
         for bad in [
-            RetryPolicy { attempts: 0, ..Default::default() },
-            RetryPolicy { methods: vec!["GE T".into()], ..Default::default() },
-            RetryPolicy { on_status: vec![42], ..Default::default() },
-            RetryPolicy { backoff: Duration::from_secs(20), ..Default::default() },
+            RetryPolicy {
+                attempts: 0,
+                ..Default::default()
+            },
+            RetryPolicy {
+                methods: vec!["GE T".into()],
+                ..Default::default()
+            },
+            RetryPolicy {
+                on_status: vec![42],
+                ..Default::default()
+            },
+            RetryPolicy {
+                backoff: Duration::from_secs(20),
+                ..Default::default()
+            },
         ] {
-            assert_eq!(Retry::new(bad).unwrap_err().code, crate::error::Code::InvalidArgument);
+            assert_eq!(
+                Retry::new(bad).unwrap_err().code,
+                crate::error::Code::InvalidArgument
+            );
         }
     }
 }

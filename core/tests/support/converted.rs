@@ -52,7 +52,9 @@ pub fn copy_from_a_converter(db: &Database, table: &str) {
     let failing = Records::Converted(Box::new(move |max| {
         calls += 1;
         if calls == 3 {
-            return Err(Error::invalid("row 9000, parameter $2: not convertible").with("row", 9_000));
+            return Err(
+                Error::invalid("row 9000, parameter $2: not convertible").with("row", 9_000)
+            );
         }
         Ok(rows(40_000 + calls * 10_000, max as i64))
     }));

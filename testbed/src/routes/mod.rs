@@ -83,7 +83,11 @@ pub async fn handle(
         );
         response
     });
-    Ok(if head { without_body(response) } else { response })
+    Ok(if head {
+        without_body(response)
+    } else {
+        response
+    })
 }
 
 /// The answer to HEAD: the GET response's head with no body. hyper drops the body of
@@ -92,7 +96,10 @@ pub async fn handle(
 fn without_body(response: Response<Body>) -> Response<Body> {
     let (mut parts, body) = response.into_parts();
     if let Some(n) = http_body::Body::size_hint(&body).exact() {
-        parts.headers.entry(CONTENT_LENGTH).or_insert(HeaderValue::from(n));
+        parts
+            .headers
+            .entry(CONTENT_LENGTH)
+            .or_insert(HeaderValue::from(n));
     }
     Response::from_parts(parts, Body::empty())
 }

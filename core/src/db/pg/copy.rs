@@ -8,8 +8,8 @@ use std::pin::Pin;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use futures::SinkExt;
-use tokio_postgres::{Client, CopyInSink};
 use tokio_postgres::types::{IsNull, Type};
+use tokio_postgres::{Client, CopyInSink};
 
 use super::encode::encode;
 use super::error;

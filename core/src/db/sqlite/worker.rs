@@ -123,9 +123,15 @@ impl Conn {
         let mut total = 0;
         for (row, params) in sets.iter().enumerate() {
             // The failing row is named, as on Postgres (0-based).
-            total += execute(&self.conn, &mut stmt, params, Fetch::Execute, columns.clone())
-                .map_err(|e| e.with("row", row as i64))?
-                .affected;
+            total += execute(
+                &self.conn,
+                &mut stmt,
+                params,
+                Fetch::Execute,
+                columns.clone(),
+            )
+            .map_err(|e| e.with("row", row as i64))?
+            .affected;
         }
         Ok(total)
     }
