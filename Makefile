@@ -6,13 +6,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ROOT := $(CURDIR)
 
-.PHONY: demo test test-rust test-py test-js typecheck check-install bench bench-quick build clean
+.PHONY: demo test lint test-rust test-py test-js typecheck check-install bench bench-quick build clean
 
 demo: build
 	$(PY) examples/demo.py
 	node examples/demo.mjs
 
-test: build test-rust test-py test-js typecheck check-install bench-quick
+test: build lint test-rust test-py test-js typecheck check-install bench-quick
 
 build: $(VENV)/.python-ext node_modules/.built target/release/testbed
 
@@ -40,6 +40,15 @@ $(VENV)/.python-ext: $(VENV)/.ready Cargo.lock $(shell find core/src bindings-py
 node_modules/.built: package.json package-lock.json Cargo.lock $(shell find core/src bindings-node/src -name '*.rs') core/Cargo.toml bindings-node/Cargo.toml
 	npm ci --no-audit --no-fund
 	touch $@
+
+# The habits, as gates: one format per language and no lint warning, in every crate and
+# every source (generated files are excluded in biome.json).
+lint: build
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -q -- -D warnings
+	$(VENV)/bin/ruff format --check -q .
+	$(VENV)/bin/ruff check -q .
+	npm run -s lint
 
 test-rust:
 	cargo test -p fanio-core -p testbed

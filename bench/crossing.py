@@ -8,9 +8,8 @@ import statistics
 import sys
 import time
 
-import uvloop
-
 import fanio
+import uvloop
 from fanio import _fanio
 
 QUICK = "--quick" in sys.argv

@@ -26,9 +26,8 @@ from typing import Any
 
 import aiosqlite
 import asyncpg
-import psqlpy
-
 import fanio
+import psqlpy
 
 PG_URL = os.environ.get("FANIO_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
 RESULTS: list[tuple[str, str, int, float]] = []  # (group, name, ops, seconds)
@@ -91,13 +90,13 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
                     await f.fetch_one(sql, [1])
                     out: list[Any] = []
 
-                    async def batch() -> None:
+                    async def batch(f: fanio.Database = f, out: list[Any] = out) -> None:
                         out[:] = await fanio.settle([f.fetch_one(sql, [k]) for k in keys], limit=inflight)
 
                     secs = float("inf")
                     for _ in range(rounds):
                         secs = min(secs, await timed(batch))
-                        assert all(o.value["id"] == k for o, k in zip(out, keys))  # type: ignore[union-attr]
+                        assert all(o.value["id"] == k for o, k in zip(out, keys, strict=True))  # type: ignore[union-attr]
                         if bench and conns == 4:
                             ceiling = max(ceiling, pgbench_run(bench, quick))
                     record("pg lookups", f"fanio settle (native batch, pool {conns})", lookups, secs)
@@ -107,7 +106,7 @@ async def postgres(quick: bool, bulk_only: bool) -> None:
                     "pg lookups",
                     f"asyncpg pool {size} (gather + Semaphore)",
                     lookups,
-                    await timed(lambda: bounded(lookups, inflight, lambda i: pool.fetchrow(sql, keys[i]))),
+                    await timed(lambda pool=pool: bounded(lookups, inflight, lambda i: pool.fetchrow(sql, keys[i]))),
                 )
                 await pool.close()
             ppool = psqlpy.ConnectionPool(dsn=PG_URL.replace("postgres://", "postgresql://"), max_db_pool_size=8)
@@ -235,9 +234,9 @@ async def sqlite(quick: bool) -> None:
             # Best of 3 rounds, the two interleaved: one run each swings by 2x here.
             best = {"fanio settle (native batch)": float("inf"), "sqlite3 loop (synchronous, stdlib)": float("inf")}
             for _ in range(1 if quick else 3):
-                for name, run in zip(best, (batch, loop)):
+                for name, run in zip(best, (batch, loop), strict=True):
                     best[name] = min(best[name], await timed(run))
-            assert all(o.value["id"] == k for o, k in zip(out, keys))  # type: ignore[union-attr]
+            assert all(o.value["id"] == k for o, k in zip(out, keys, strict=True))  # type: ignore[union-attr]
             # What the loop thread itself spends around the batch: making the ops, and
             # building the outcomes (settling the finished ops again builds them with no I/O).
             made = time.perf_counter()

@@ -10,9 +10,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 import aiometer
-import uvloop
-
 import fanio
+import uvloop
 
 QUICK = "--quick" in sys.argv
 N = 2000 if QUICK else 100_000

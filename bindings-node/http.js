@@ -381,14 +381,16 @@ module.exports = function install(kit) {
   Object.defineProperties(Response.prototype, {
     headers: {
       get() {
-        return (this[HEADERS] ??= new ResponseHeaders(this._rawHeaders()));
+        if (this[HEADERS] === undefined) this[HEADERS] = new ResponseHeaders(this._rawHeaders());
+        return this[HEADERS];
       },
       configurable: true,
     },
     /** The whole body as a Buffer (empty for a streamed response). */
     content: {
       get() {
-        return (this[CONTENT] ??= this._content());
+        if (this[CONTENT] === undefined) this[CONTENT] = this._content();
+        return this[CONTENT];
       },
       configurable: true,
     },

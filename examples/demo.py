@@ -5,8 +5,8 @@ error_for_status, some that never answer cut off by a short timeout. Then an emb
 SQLite database: a bulk insert, and lookups mixed with HTTP requests in one batch."""
 
 import asyncio
-import tempfile
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path

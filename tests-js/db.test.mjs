@@ -61,7 +61,7 @@ describe('connect', () => {
     assert.throws(() => connect('sqlite::memory:', { maxConections: 2 }), code('E_INVALID_ARGUMENT'));
   });
 
-  test('an unreachable server is E_CONNECT, quickly, and the password never shows', async (t) => {
+  test('an unreachable server is E_CONNECT, quickly, and the password never shows', async (_t) => {
     const start = performance.now();
     await assert.rejects(connect('postgres://me:s3cret@127.0.0.1:1/db'), (e) => {
       code('E_CONNECT')(e);
@@ -71,7 +71,7 @@ describe('connect', () => {
     assert.ok(performance.now() - start < 5000);
   });
 
-  test('connect is a lazy op: nothing opens until it is awaited', async (t) => {
+  test('connect is a lazy op: nothing opens until it is awaited', async (_t) => {
     const op = connect(sqliteUrl());
     assert.equal(opStats().running, 0);
     const db = await op;
@@ -146,7 +146,7 @@ describe('sqlite', () => {
       assert.deepEqual(await db.fetchOne('SELECT ? AS v', [v]), { v });
   });
 
-  test('parameters: positional and named, JS types in, a bad one names its index', async (t) => {
+  test('parameters: positional and named, JS types in, a bad one names its index', async (_t) => {
     const db = await connect(sqliteUrl());
     assert.deepEqual(
       await db.fetchOne('SELECT ? AS a, ? AS b, ? AS c, ? AS d, ? AS e, ? AS f, ? AS g', [
@@ -175,16 +175,16 @@ describe('sqlite', () => {
     await db.close();
   });
 
-  test('strings of any length and alphabet arrive whole', async (t) => {
+  test('strings of any length and alphabet arrive whole', async (_t) => {
     // Short strings are read through a fixed buffer, longer ones measured first: every
     // length around the switch, with 2-, 3- and 4-byte characters and a lone surrogate
     // (sent as U+FFFD) placed across it.
     const db = await connect(sqliteUrl());
     const sent = [];
     for (const tail of ['é', '€', '😀', '\ud800']) {
-      for (let n = 240; n < 262; n++) sent.push('a'.repeat(n) + tail + 'z');
+      for (let n = 240; n < 262; n++) sent.push(`${'a'.repeat(n) + tail}z`);
     }
-    sent.push('', 'x'.repeat(100_000) + '😀');
+    sent.push('', `${'x'.repeat(100_000)}😀`);
     const got = await settle(sent.map((s) => db.fetchVal('SELECT ?', [s])));
     assert.deepEqual(
       got.map((r) => r.value),
@@ -193,7 +193,7 @@ describe('sqlite', () => {
     await db.close();
   });
 
-  test('every call: execute, fetchAll/One/Optional/Val, executeMany, copyRecords', async (t) => {
+  test('every call: execute, fetchAll/One/Optional/Val, executeMany, copyRecords', async (_t) => {
     const db = await connect(sqliteUrl(), { maxConnections: 4 });
     assert.equal(await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)'), 0);
     assert.equal(
@@ -257,7 +257,7 @@ describe('sqlite', () => {
     await db.close();
   });
 
-  test('transactions commit, roll back on a rejected callback, and end once', async (t) => {
+  test('transactions commit, roll back on a rejected callback, and end once', async (_t) => {
     const db = await connect(sqliteUrl());
     await db.execute('CREATE TABLE t (v INTEGER)');
     const value = await db.transaction(async (tx) => {
@@ -286,7 +286,7 @@ describe('sqlite', () => {
     await db.close();
   });
 
-  test('a native batch of 5,000 lookups with limit 32, and one mixed with sleep', async (t) => {
+  test('a native batch of 5,000 lookups with limit 32, and one mixed with sleep', async (_t) => {
     const db = await connect(sqliteUrl(), { maxConnections: 4 });
     await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, sq INTEGER)');
     await db.executeMany(
@@ -299,7 +299,8 @@ describe('sqlite', () => {
       { limit: 32 },
     );
     assert.equal(results.length, 5000);
-    results.forEach((r, i) => assert.deepEqual(r, { status: 'fulfilled', value: { id: ids[i], sq: ids[i] * ids[i] } }));
+    for (const [i, r] of results.entries())
+      assert.deepEqual(r, { status: 'fulfilled', value: { id: ids[i], sq: ids[i] * ids[i] } });
     const mixed = await settle(
       [
         db.fetchVal('SELECT 1'),
@@ -380,7 +381,7 @@ describe('sqlite', () => {
     await db.close();
   });
 
-  test('a closed database rejects with E_CLOSED; asyncDispose closes it', async (t) => {
+  test('a closed database rejects with E_CLOSED; asyncDispose closes it', async (_t) => {
     const db = await connect('sqlite::memory:');
     await db.close();
     assert.equal(db.closed, true);
@@ -759,9 +760,9 @@ describe('postgres', { skip: pgSkip }, () => {
         ids.map((id) => db.fetchOne(`SELECT id, sq FROM ${table} WHERE id = $1`, [id])),
         { limit: 32 },
       );
-      results.forEach((r, i) =>
-        assert.deepEqual(r, { status: 'fulfilled', value: { id: ids[i], sq: BigInt(ids[i] * ids[i]) } }),
-      );
+      for (const [i, r] of results.entries()) {
+        assert.deepEqual(r, { status: 'fulfilled', value: { id: ids[i], sq: BigInt(ids[i] * ids[i]) } });
+      }
       const mixed = await settle([sleep(10, 's'), db.fetchVal('SELECT 3'), db.fetchVal('SELEC')], { limit: 32 });
       assert.deepEqual([mixed[0].value, mixed[1].value, mixed[2].reason.code], ['s', 3, 'E_DB']);
     } finally {
@@ -769,7 +770,7 @@ describe('postgres', { skip: pgSkip }, () => {
     }
   });
 
-  test('close ends calls in flight (E_CANCELLED) and later ones (E_CLOSED); the password never shows', async (t) => {
+  test('close ends calls in flight (E_CANCELLED) and later ones (E_CLOSED); the password never shows', async (_t) => {
     const url = PG_URL.replace('://postgres@', '://postgres:s3cret@');
     const db = await connect(url);
     assert.ok(!inspect(db).includes('s3cret'), inspect(db));

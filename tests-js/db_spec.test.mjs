@@ -70,7 +70,7 @@ function check(actual, tag, backend, where) {
   } else if (tag !== null && 'list' in tag) {
     assert.ok(Array.isArray(actual), `${where}: an array`);
     assert.equal(actual.length, tag.list.length, where);
-    tag.list.forEach((t, i) => check(actual[i], t, backend, `${where}[${i}]`));
+    for (const [i, t] of tag.list.entries()) check(actual[i], t, backend, `${where}[${i}]`);
   } else {
     assert.deepEqual(actual, decode(tag, backend), where);
   }
@@ -84,7 +84,7 @@ function params(raw, backend) {
 
 function checkRow(row, columns, values, backend, where) {
   assert.deepEqual(Object.keys(row), columns, `${where}: columns`);
-  columns.forEach((c, i) => check(row[c], values[i], backend, `${where}.${c}`));
+  for (const [i, c] of columns.entries()) check(row[c], values[i], backend, `${where}.${c}`);
 }
 
 function runStep(db, step, backend, fill) {
@@ -132,7 +132,7 @@ async function scenario(db, s, backend) {
       else if (e === null) assert.equal(got, null, where);
       else if ('rows' in e) {
         assert.equal(got.length, e.rows.length, `${where}: row count`);
-        got.forEach((row, r) => checkRow(row, e.columns, e.rows[r], backend, `${where} row ${r}`));
+        for (const [r, row] of got.entries()) checkRow(row, e.columns, e.rows[r], backend, `${where} row ${r}`);
       } else if ('values' in e) checkRow(got, e.columns, e.values, backend, where);
       else check(got, e, backend, where);
     }
@@ -155,7 +155,7 @@ function typeRows(backend, getDb, fill, skipped) {
       const tags = [row.expect, null, row.expect];
       const objects = await db.fetchAll(column);
       assert.equal(objects.length, 3);
-      objects.forEach((r, i) => checkRow(r, ['v'], [tags[i]], backend, `objects row ${i}`));
+      for (const [i, r] of objects.entries()) checkRow(r, ['v'], [tags[i]], backend, `objects row ${i}`);
       const arrays = await db.fetchAll(column, [], { rowMode: 'array' });
       assert.equal(arrays.length, 3);
       arrays.forEach((r, i) => {

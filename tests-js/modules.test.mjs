@@ -70,7 +70,7 @@ test('worker threads get their own hub and op table beside the main thread', asy
   // and run them at once, and each gets its own values back.
   const code = `
     const { parentPort } = require('node:worker_threads');
-    const f = require(${JSON.stringify(root + 'bindings-node/index.js')});
+    const f = require(${JSON.stringify(`${root}bindings-node/index.js`)});
     (async () => {
       const db = await f.connect('sqlite::memory:');
       const batch = await f.settle(Array.from({ length: 100 }, (_, i) => f.sleep(i % 5, i)), { limit: 10 });

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import fanio
+
 from testbed import testbed_fixture
 
 ROOT = Path(__file__).resolve().parent.parent

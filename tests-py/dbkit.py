@@ -6,9 +6,8 @@ import asyncio
 import os
 import uuid
 
-import pytest
-
 import fanio
+import pytest
 
 PG_URL = os.environ.get("FANIO_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
 

@@ -9,11 +9,11 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 import fanio
+import pytest
 from conftest import eventually_no_running_ops
 from dbkit import PG_URL, pg_or_skip, unique
+
 from testbed import Testbed as Server  # not `Testbed`: pytest would try to collect it
 
 ITEMS = "CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL UNIQUE, qty int)"
@@ -172,7 +172,7 @@ async def test_transaction_commits_and_rolls_back(pg: fanio.Database, table: str
     with pytest.raises(ZeroDivisionError):
         async with pg.transaction() as tx:
             await tx.execute(f"INSERT INTO {table} VALUES (2, 'b', 1)")
-            1 / 0
+            raise ZeroDivisionError
     assert await pg.fetch_val(f"SELECT array_agg(id) FROM {table}") == [1]
     with pytest.raises(fanio.ClosedError):
         await tx.fetch_val("SELECT 1")  # the transaction has ended

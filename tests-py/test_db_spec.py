@@ -12,10 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import fanio
 import pytest
 import pytest_asyncio
-
-import fanio
 from conftest import ROOT
 from dbkit import PG_URL, pg_or_skip, unique
 
@@ -71,7 +70,7 @@ def same(got: Any, tagged: Any) -> None:
     want = decode(tagged)
     if tagged is not None and "list" in tagged:
         assert isinstance(got, list) and len(got) == len(want), (got, want)
-        for g, t in zip(got, tagged["list"]):
+        for g, t in zip(got, tagged["list"], strict=True):
             same(g, t)
         return
     assert type(got) is type(want), (got, want)
@@ -131,7 +130,7 @@ def as_asyncpg(mine: Any, theirs: Any, where: str) -> None:
     where asyncpg gives its text."""
     if isinstance(theirs, list):
         assert isinstance(mine, list) and len(mine) == len(theirs), where
-        for m, t in zip(mine, theirs):
+        for m, t in zip(mine, theirs, strict=True):
             as_asyncpg(m, t, where)
         return
     if isinstance(theirs, str) and isinstance(mine, (dict, list)):
@@ -228,7 +227,7 @@ async def run_step(db: fanio.Database, step: dict[str, Any], table: str) -> None
     elif call == "fetch_all":
         assert [list(r.keys()) for r in got] == [want["columns"]] * len(want["rows"])
         assert len(got) == len(want["rows"])
-        for rec, row in zip(got, want["rows"]):
+        for rec, row in zip(got, want["rows"], strict=True):
             for value, tagged in zip(rec, row, strict=True):
                 same(value, tagged)
     else:

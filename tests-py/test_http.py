@@ -10,10 +10,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import pytest
-
 import fanio
+import pytest
 from conftest import eventually_no_running_ops, run_script
+
 from testbed import Testbed as Server  # not `Testbed`: pytest would try to collect it
 from testbed import connections, reset_connections
 

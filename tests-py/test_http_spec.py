@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import fanio
 import pytest
 import uvloop
-
-import fanio
 from conftest import ROOT, eventually_no_running_ops
+
 from testbed import Testbed as Server  # not `Testbed`: pytest would try to collect it
 
 SCENARIOS = json.loads((ROOT / "tests-spec" / "http.json").read_text())["scenarios"]

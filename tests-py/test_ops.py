@@ -6,9 +6,8 @@ import asyncio
 import builtins
 import pickle
 
-import pytest
-
 import fanio
+import pytest
 from conftest import eventually_no_running_ops
 
 

@@ -24,7 +24,10 @@ def sc(name, req=None, expect=None, client=None, requests=None, error=None, clie
     S.append(d)
 
 
-G = lambda url, **kw: {"method": "GET", "url": url, **kw}
+def G(url, **kw):
+    return {"method": "GET", "url": url, **kw}
+
+
 sc(
     "GET of 1 KiB: status, reason, version and body",
     G("$http/bytes/1024"),

@@ -4,9 +4,9 @@ import builtins
 import datetime
 import decimal
 import ipaddress
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping, Sequence
-import os
 from types import TracebackType
 from typing import Any, ClassVar, Final, Generic, Literal, TypeVar, overload
 

@@ -1,17 +1,33 @@
 # The native module. Public names are re-exported by `fanio`; the rest is the engine's.
 import asyncio
-from collections.abc import Callable, Generator
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from . import (
     Database as Database,
+)
+from . import (
     Fulfilled as Fulfilled,
+)
+from . import (
     Op as Op,
+)
+from . import (
     Record as Record,
+)
+from . import (
     Rejected as Rejected,
-    Transaction as Transaction,
+)
+from . import (
     Response as Response,
+)
+from . import (
     Retry as Retry,
+)
+from . import (
+    Transaction as Transaction,
+)
+from . import (
     connect as connect,
 )
 
