@@ -60,7 +60,7 @@ fn settle(ops: Vec<Op>) {
     };
     let rt = fanio_core::runtime::handle();
     let outcomes = rt
-        .block_on(rt.spawn(fanio_core::settle::settle(ops, opts, None)))
+        .block_on(rt.spawn(fanio_core::engine::native::settle(ops, opts, None)))
         .unwrap();
     assert!(outcomes.iter().all(|o| o.is_ok()));
 }

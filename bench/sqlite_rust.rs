@@ -11,8 +11,8 @@ use cpu::process_cpu;
 use std::time::Instant;
 
 use fanio_core::db::{self, Cell, Database, IntWidth, Params, PoolOptions};
-use fanio_core::schedule::Options;
-use fanio_core::{Value, runtime, settle};
+use fanio_core::engine::native as settle;
+use fanio_core::{Options, Value, runtime};
 
 const SQL: &str = "SELECT id, name, score FROM t WHERE id = ?";
 

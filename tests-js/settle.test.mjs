@@ -146,6 +146,19 @@ describe('ops', () => {
     assert.ok(ran);
   });
 
+  test('a bad duration is reported in ms, as the caller wrote it', async () => {
+    const quotes = (value) => (e) => {
+      assert.equal(e.code, 'E_INVALID_ARGUMENT');
+      assert.match(e.message, new RegExp(`got ${value}\\b`));
+      assert.match(e.message, /\bms\b/);
+      return true;
+    };
+    await assert.rejects(settle([() => 1], { timeout: -5 }), quotes(-5));
+    await assert.rejects(settle([() => 1], { deadline: -250 }), quotes(-250));
+    assert.throws(() => sleep(-1), quotes(-1));
+    assert.throws(() => fail(-3, 'x'), quotes(-3));
+  });
+
   test('huge finite durations mean "never", they do not crash', async () => {
     const results = await settle([sleep(1e300, 'never'), () => 'now'], { timeout: 20, deadline: 1e300 });
     assert.deepStrictEqual(

@@ -8,9 +8,8 @@ import inspect
 import time
 from collections.abc import Iterator
 
-import pytest
-
 import fanio
+import pytest
 from conftest import eventually_no_running_ops
 
 
@@ -71,6 +70,14 @@ async def test_a_mixed_batch_accepts_tasks_and_futures() -> None:
     task = asyncio.create_task(coro())
     outcomes = await fanio.settle([fut, task, coro(), fanio.sleep(0, "op")], limit=2)
     assert [o.value for o in outcomes] == ["future", "coroutine", "coroutine", "op"]
+
+
+async def test_a_bad_duration_is_reported_in_seconds_as_the_caller_wrote_it() -> None:
+    for make in (lambda: fanio.settle([fanio.sleep(0)], timeout=-5), lambda: fanio.settle([], deadline=-0.25)):
+        with pytest.raises(fanio.InvalidArgument) as info:
+            await make()
+        assert "seconds" in str(info.value)
+    assert "got -5" in str(pytest.raises(fanio.InvalidArgument, fanio.sleep, -5).value)
 
 
 @pytest.mark.parametrize(

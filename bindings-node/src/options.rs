@@ -1,7 +1,7 @@
 //! Batch options as JS gives them (camelCase, ms) turned into the core's raw options;
-//! every check is the core's `Options::parse`.
+//! every check is the core's `Options::parse`, which reads and reports ms.
 
-use fanio_core::{Options, RawOptions};
+use fanio_core::{Options, RawOptions, Unit};
 use napi_derive::napi;
 
 use napi::Env;
@@ -25,9 +25,9 @@ pub fn parse(env: &Env, o: &BatchOptions, limit_name: &str) -> napi::Result<Opti
         limit: o.limit,
         rate: o.rate,
         fail_fast: o.fail_fast.unwrap_or(false),
-        timeout: o.timeout.map(|ms| ms / 1000.0),
-        deadline: o.deadline.map(|ms| ms / 1000.0),
+        timeout: o.timeout,
+        deadline: o.deadline,
         progress: o.progress.unwrap_or(false),
     };
-    Options::parse(&raw, limit_name).map_err(|e| e.throw(env))
+    Options::parse(&raw, limit_name, Unit::Millis).map_err(|e| e.throw(env))
 }

@@ -36,7 +36,8 @@ pub fn seconds(
     let s =
         number(py, Some(value), name)?.ok_or_else(|| invalid(py, format!("{name} is required")))?;
     use crate::error::ResultExt;
-    Ok(fanio_core::schedule::seconds(Some(s), name)
+    Ok(fanio_core::Unit::Seconds
+        .duration(Some(s), name)
         .or_raise(py)?
         .unwrap_or_default())
 }

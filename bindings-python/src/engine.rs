@@ -5,8 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use fanio_core::settle::{self, ProgressFn};
-use fanio_core::{Action, Error, RawOptions, runtime, schedule};
+use fanio_core::engine::native::{self as settle, ProgressFn};
+use fanio_core::engine::scheduler::feed_target;
+use fanio_core::{Action, Error, RawOptions, Unit, runtime};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
@@ -17,7 +18,7 @@ use crate::op::Op;
 
 /// Options of one batch, checked by the core before anything starts.
 #[pyclass(frozen, module = "fanio._fanio")]
-pub struct Options(schedule::Options);
+pub struct Options(fanio_core::Options);
 
 #[pymethods]
 impl Options {
@@ -43,14 +44,14 @@ impl Options {
             progress,
         };
         Ok(Options(
-            schedule::Options::parse(&raw, limit_name).or_raise(py)?,
+            fanio_core::Options::parse(&raw, limit_name, Unit::Seconds).or_raise(py)?,
         ))
     }
 
     /// How many items a streamed source should keep handed over ahead of the starts.
     #[getter]
     fn feed_target(&self) -> usize {
-        schedule::feed_target(self.0.limit)
+        feed_target(self.0.limit)
     }
 }
 
@@ -77,7 +78,7 @@ fn native_ops(items: &Bound<'_, PyList>) -> Option<Vec<fanio_core::Op>> {
 #[pyclass(frozen, module = "fanio._fanio")]
 pub struct NativeBatch {
     ops: Mutex<Option<Vec<fanio_core::Op>>>,
-    opts: schedule::Options,
+    opts: fanio_core::Options,
     on_progress: Option<Py<PyAny>>,
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use fanio_core::{Error, Value, op as core_op, runtime};
+use fanio_core::{Error, Value, engine::op as core_op, runtime};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use fanio_core::db::{
     self, Array, Cell, Database, IntWidth, Isolation, Params, PoolOptions, Transaction, TxOptions,
 };
+use fanio_core::engine::native::settle;
 use fanio_core::error::Field;
-use fanio_core::settle::settle;
 use fanio_core::{Code, Error, Op, Options, Outcome, Value, runtime};
 
 fn base_url() -> String {

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use fanio_core::db::{self, Cell, Database, IntWidth, Params, PoolOptions, Transaction, TxOptions};
+use fanio_core::engine::native::settle;
 use fanio_core::error::Field;
-use fanio_core::settle::settle;
 use fanio_core::{Code, Error, Op, Options, Outcome, Value, runtime};
 
 #[path = "support/converted.rs"]

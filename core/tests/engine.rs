@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fanio_core::settle::{Stream, settle};
+use fanio_core::engine::native::{Stream, settle};
 use fanio_core::{Code, Error, Op, Options, Value};
 
 #[derive(Default)]

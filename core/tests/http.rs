@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use fanio_core::engine::native::settle;
 use fanio_core::error::Field;
 use fanio_core::http::{
     Body, Client, ClientOptions, Http2Mode, RequestSpec, Response, RetryPolicy,
 };
-use fanio_core::settle::settle;
 use fanio_core::{Code, Error, Op, Options, Outcome, Value, runtime};
 use serde_json::json;
 use testbed::{Config, Server};

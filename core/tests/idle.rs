@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use fanio_core::db::{self, Cell, IntWidth, Params, PoolOptions};
-use fanio_core::settle::settle;
-use fanio_core::{Op, Options, Value, op, runtime};
+use fanio_core::engine::native::settle;
+use fanio_core::{Op, Options, Value, engine::op, runtime};
 
 /// User plus system CPU time of this process.
 fn cpu() -> Duration {

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use fanio_core::settle::settle;
-use fanio_core::{Op, Options, Value, op};
+use fanio_core::engine::native::settle;
+use fanio_core::{Op, Options, Value, engine::op};
 
 fn tagged(v: Value) -> Value {
     match v {

@@ -15,7 +15,7 @@ pub use response::Response;
 
 /// A duration in ms from JS, checked by the core's rule for durations.
 fn ms(value: Option<f64>, name: &str) -> Result<Option<Duration>> {
-    fanio_core::schedule::seconds(value.map(|ms| ms / 1000.0), name)
+    fanio_core::Unit::Millis.duration(value, name)
 }
 
 /// A count from JS (a number of connections, of bytes, of attempts): a whole number

@@ -59,7 +59,8 @@ pub fn connect(
     let opts = PoolOptions {
         max_connections: count(py, max_connections, "max_connections", d.max_connections)?,
         min_connections: count(py, min_connections, "min_connections", d.min_connections)?,
-        acquire_timeout: fanio_core::schedule::seconds(timeout, "acquire_timeout")
+        acquire_timeout: fanio_core::Unit::Seconds
+            .duration(timeout, "acquire_timeout")
             .or_raise(py)?
             .unwrap_or(d.acquire_timeout),
         statement_cache_size: count(

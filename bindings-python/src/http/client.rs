@@ -2,8 +2,8 @@
 //! into `ClientOptions`, request arguments into a `RequestSpec`, and the core's lazy op
 //! back as a `fanio.Op`. Every check that is not about Python types is the core's.
 
+use fanio_core::Unit;
 use fanio_core::http::{Body, Client, ClientOptions, Http2Mode, RequestSpec};
-use fanio_core::schedule;
 use pyo3::prelude::*;
 
 use super::args::{Scalars, content, count, flag, opt_flag, pairs, size, text, text_or_path};
@@ -22,7 +22,9 @@ fn duration(
     value: Option<&Bound<'_, PyAny>>,
     name: &str,
 ) -> PyResult<Option<std::time::Duration>> {
-    schedule::seconds(number(py, value, name)?, name).or_raise(py)
+    Unit::Seconds
+        .duration(number(py, value, name)?, name)
+        .or_raise(py)
 }
 
 fn required_text(py: Python<'_>, value: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Backend, Database, DbInner, PoolOptions, pg, sqlite};
+use crate::engine::Op;
 use crate::error::{Error, Result};
-use crate::op::Op;
 use crate::value::Value;
 
 pub(crate) enum Target {

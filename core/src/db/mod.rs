@@ -20,8 +20,8 @@ pub use config::Config;
 pub use records::{Chunk, Convert, Records};
 use shape::Fetch;
 
+use crate::engine::Op;
 use crate::error::{Code, Error, Result};
-use crate::op::Op;
 use crate::value::Value;
 
 /// How a `Database` manages its connections.

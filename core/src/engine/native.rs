@@ -10,9 +10,10 @@ use futures::future::{AbortHandle, Abortable};
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
+use super::op::Op;
+use super::options::Options;
+use super::scheduler::{Action, Scheduler, feed_target};
 use crate::error::Error;
-use crate::op::Op;
-use crate::schedule::{Action, Options, Scheduler, feed_target};
 use crate::value::Outcome;
 
 /// Called with `(done, total)` as the batch progresses (throttled by the scheduler).

@@ -9,6 +9,7 @@ use http::HeaderMap;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::engine::Op;
 use crate::error::{Code, Error, Result};
 use crate::http::body::{self, Stream};
 use crate::http::caps::{self, Caps, Release};
@@ -17,7 +18,6 @@ use crate::http::options::{ClientOptions, Http2Mode, pem};
 use crate::http::request::{self, RequestSpec};
 use crate::http::response::{self, Response};
 use crate::http::retry::{self, Retry, Tried};
-use crate::op::Op;
 use crate::value::{Outcome, Value};
 
 /// An HTTP client. Clones share one connection pool, cookie jar and closed state.

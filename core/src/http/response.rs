@@ -8,10 +8,10 @@ use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, StatusCode, Version};
 
+use crate::engine::Op;
 use crate::error::{Code, Error, Result};
 use crate::http::body::Stream;
 use crate::http::errors;
-use crate::op::Op;
 
 pub struct Response {
     pub status: u16,

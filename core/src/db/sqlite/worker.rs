@@ -263,7 +263,7 @@ trait Serve {
 /// come in a burst. A batch sends its next query microseconds after an answer; sleeping
 /// in between costs a futex wake-up on both sides, more CPU than a point lookup (core
 /// settle, 8 in flight: ~150k lookups/s sleeping, ~220k spinning, ~290k with the
-/// driver kept awake too, see `settle::HOT`).
+/// driver kept awake too, see `engine::native::HOT`).
 const SPIN: Duration = Duration::from_micros(30);
 
 /// Hands every job to `worker` until Stop or until every sender is gone; a job that
