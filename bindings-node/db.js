@@ -7,13 +7,14 @@
 const util = require('node:util');
 
 const { makeShape } = require('./rows.js');
+const { wire } = require('./wire.js');
 
 /** Kinds of the addon's `query`. */
-const EXECUTE = 0;
-const FETCH_ALL = 1;
-const FETCH_ONE = 2;
-const FETCH_OPTIONAL = 3;
-const FETCH_VAL = 4;
+const EXECUTE = wire('QUERY_EXECUTE');
+const FETCH_ALL = wire('QUERY_FETCH_ALL');
+const FETCH_ONE = wire('QUERY_FETCH_ONE');
+const FETCH_OPTIONAL = wire('QUERY_FETCH_OPTIONAL');
+const FETCH_VAL = wire('QUERY_FETCH_VAL');
 
 const CONNECT_OPTIONS = ['maxConnections', 'minConnections', 'acquireTimeout', 'statementCacheSize'];
 const ISOLATIONS = ['read_committed', 'repeatable_read', 'serializable'];

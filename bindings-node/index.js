@@ -5,6 +5,7 @@
 // objects (settled results, errors with `.code`) once an outcome is known.
 
 const native = require('./native.js');
+const { wire } = require('./wire.js');
 
 // ---------------------------------------------------------------------------------
 // Errors: one code per kind, learnt from the core.
@@ -55,11 +56,12 @@ function describe(v) {
 // ---------------------------------------------------------------------------------
 // The completion hub: every native run reports back here, in bursts.
 
-const K_OP = 0;
-const K_PROGRESS = 1;
-const K_BATCH = 2;
+const K_OP = wire('RECORD_OP_DONE');
+const K_PROGRESS = wire('RECORD_PROGRESS');
+const K_BATCH = wire('RECORD_BATCH_DONE');
+const RECORD_WIDTH = wire('RECORD_WIDTH');
 
-const hubBuf = new Int32Array(3 * 8192);
+const hubBuf = new Int32Array(RECORD_WIDTH * 8192);
 /** Running single ops by slot; a slot is reused only once the addon reports it ended. */
 const slotOps = [];
 const freeSlots = [];
@@ -87,9 +89,10 @@ function onWake() {
     let values = null;
     let v = 0;
     for (let k = 0; k < n; k++) {
-      const kind = hubBuf[3 * k];
-      const id = hubBuf[3 * k + 1];
-      const value = hubBuf[3 * k + 2];
+      const at = RECORD_WIDTH * k;
+      const kind = hubBuf[at];
+      const id = hubBuf[at + 1];
+      const value = hubBuf[at + 2];
       if (kind === K_OP) {
         const op = slotOps[id];
         slotOps[id] = undefined;
@@ -177,10 +180,10 @@ function flushStarts() {
 // Ops: lazy thenables. Plain JS objects, so making 100,000 of them is cheap; the
 // addon reads their kind and delay once, when a batch (or an await) starts them.
 
-const SLEEP = 0;
-const FAIL = 1;
+const SLEEP = wire('OP_SLEEP');
+const FAIL = wire('OP_FAIL');
 /** An op the addon made (a request, a query): `_value` holds its handle (a number). */
-const NATIVE = 2;
+const NATIVE = wire('OP_NATIVE');
 const FRESH = 0;
 const RUNNING = 1;
 const FULFILLED = 2;
@@ -422,18 +425,19 @@ function newSchedule(o, limitName, known, sourceDone, stream, progress) {
 // Host-driven runs: the core's Scheduler on the JS thread. One napi call per
 // completion (`step`), which writes the next actions into this run's Int32Array.
 
-// Layout of a run's io array, as schedule.rs writes it ([0] is the action count,
-// also returned by scheduleStep); actions follow the header as (tag, index) pairs.
-const IO_MORE = 1;
-const IO_WAKE = 2;
-const IO_PROGRESS_DUE = 3;
-const IO_DONE = 4;
-const IO_TOTAL = 5;
-const IO_ACCEPTED = 6;
-const IO_FINISHED = 7;
-const IO_HEADER = 8;
-const A_ABORT = 16;
-const A_SKIP = 32;
+// Layout of a run's io array, as schedule.rs writes it (the action count is also
+// returned by scheduleStep); actions follow the header as (tag, index, status) triples.
+const IO_MORE = wire('IO_MORE');
+const IO_WAKE = wire('IO_WAKE');
+const IO_PROGRESS_DUE = wire('IO_PROGRESS_DUE');
+const IO_DONE = wire('IO_DONE');
+const IO_TOTAL = wire('IO_TOTAL');
+const IO_ACCEPTED = wire('IO_ACCEPTED');
+const IO_FINISHED = wire('IO_FINISHED');
+const IO_HEADER = wire('IO_HEADER');
+const ACTION_WIDTH = wire('ACTION_WIDTH');
+const ACTION_START = wire('ACTION_START');
+const ACTION_ABORT = wire('ACTION_ABORT');
 
 /** The one argument a task function gets. The AbortController is made only if the
  * task asks for its signal. */
@@ -469,7 +473,7 @@ class Run {
   constructor(sched, size, hooks) {
     this.sched = sched;
     this.hooks = hooks;
-    this.io = new Int32Array(IO_HEADER + 2 * 1024);
+    this.io = new Int32Array(IO_HEADER + ACTION_WIDTH * 1024);
     /** What runs, by index: its TaskContext, its Op, or null. An array when the batch
      * size is known, a Map for streams. */
     this.running = size >= 0 ? new Array(size).fill(undefined) : new Map();
@@ -543,11 +547,12 @@ class Run {
     }
     for (;;) {
       for (let k = 0; k < n; k++) {
-        const tag = io[IO_HEADER + 2 * k];
-        const j = io[IO_HEADER + 2 * k + 1];
-        if (tag === 0) this._start(j);
-        else if (tag < A_SKIP) this._abort(j, tag - A_ABORT);
-        else this._skip(j, tag - A_SKIP);
+        const at = IO_HEADER + ACTION_WIDTH * k;
+        const tag = io[at];
+        const j = io[at + 1];
+        if (tag === ACTION_START) this._start(j);
+        else if (tag === ACTION_ABORT) this._abort(j, io[at + 2]);
+        else this._skip(j, io[at + 2]);
       }
       if (io[IO_MORE] === 0) break;
       n = native.scheduleStep(this.sched, io, -1, false, 0);
@@ -649,8 +654,11 @@ class Run {
   }
 
   _skip(j, status) {
-    this.hooks.take(j);
-    this.hooks.sink(j, false, fromStatus(status));
+    const task = this.hooks.take(j);
+    const reason = fromStatus(status);
+    // An op that never starts keeps this outcome: awaiting it later runs nothing.
+    if (this.hooks.invoke === null && task instanceof Op) task._settle(false, reason);
+    this.hooks.sink(j, false, reason);
   }
 }
 
@@ -785,7 +793,7 @@ async function settle(tasks, options) {
   const list = toArray(tasks, 'tasks');
   const { o, onProgress, signal } = readOptions(options, 'limit');
   for (let i = 0; i < list.length; i++) checkTask(list[i], i);
-  if (signal !== null && signal.aborted) {
+  if (signal?.aborted) {
     // Options are still checked first: a bad option is the caller's error either way.
     native.scheduleFree(newSchedule(o, 'limit', 0, true, false, false));
     throw cancelledBy(signal);
@@ -806,7 +814,7 @@ async function map(input, mapper, options) {
   const { o, signal } = readOptions({ concurrency: options?.concurrency, signal: options?.signal }, 'concurrency');
   o.failFast = Boolean(stopOnError);
   const n = list.length;
-  if (signal !== null && signal.aborted) {
+  if (signal?.aborted) {
     native.scheduleFree(newSchedule(o, 'concurrency', n, true, false, false));
     throw cancelledBy(signal);
   }
@@ -859,7 +867,7 @@ async function* asSettled(tasks, options) {
   }
   const { o, onProgress, signal } = readOptions(options, 'limit');
   const sched = newSchedule(o, 'limit', 0, false, true, onProgress !== null);
-  if (signal !== null && signal.aborted) {
+  if (signal?.aborted) {
     native.scheduleFree(sched);
     throw cancelledBy(signal);
   }

@@ -266,8 +266,9 @@ export declare function scheduleStop(id: number, status: number): void
 
 /**
  * Starts batch `id` of ops packed by JS (kinds, delays in ms, messages of the fail ops
- * and the native ops, each in order). Bad options throw E_INVALID_ARGUMENT before anything starts. The end
- * arrives as a BATCH_DONE record (value 0: finished, 1: aborted).
+ * and the native ops, each in order). Bad options throw E_INVALID_ARGUMENT before
+ * anything starts. The end arrives as a RECORD_BATCH_DONE record (value 0: finished, 1:
+ * aborted). Its arguments are the typed arrays JS packs, one per column.
  */
 export declare function settleNative(id: number, kinds: Uint8Array, delays: Float64Array, messages: Array<string>, natives: Uint32Array, options: BatchOptions, reportProgress: boolean): void
 
@@ -283,3 +284,6 @@ export declare function startOps(n: number, slots: Int32Array, kinds: Uint8Array
  * input order (`kinds` is what JS packed, so it knows which ops are native).
  */
 export declare function takeBatch(id: number, statuses: Uint8Array, kinds: Uint8Array): unknown[]
+
+/** `{NAME: number}` of every shared number. */
+export declare function wire(): Record<string, number>

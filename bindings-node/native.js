@@ -863,3 +863,4 @@ module.exports.scheduleStop = nativeBinding.scheduleStop
 module.exports.settleNative = nativeBinding.settleNative
 module.exports.startOps = nativeBinding.startOps
 module.exports.takeBatch = nativeBinding.takeBatch
+module.exports.wire = nativeBinding.wire

@@ -6,14 +6,16 @@
 // the typed arrays straight into row literals, which V8 builds far faster than
 // properties assigned one by one (and faster than filling column arrays first).
 
+const { wire } = require('./wire.js');
+
 /** Column kinds, as columns.rs numbers them. */
-const NUMBER = 0;
-const BIGINT = 1;
-const BOOL = 2;
-const DATE = 3;
-const TEXT = 4;
-const JSON_DOCS = 5;
-const VALUES = 6;
+const NUMBER = wire('COLUMN_NUMBER');
+const BIGINT = wire('COLUMN_BIGINT');
+const BOOL = wire('COLUMN_BOOL');
+const DATE = wire('COLUMN_DATE');
+const TEXT = wire('COLUMN_TEXT');
+const JSON_DOCS = wire('COLUMN_JSON');
+const VALUES = wire('COLUMN_VALUES');
 
 // Taken once, as the addon's own calls were: a program that replaces Date or Buffer
 // methods later does not change what rows are made of.

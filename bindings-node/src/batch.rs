@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use fanio_core::settle;
+use fanio_core::engine::native as settle;
 use futures::future::{AbortHandle, Abortable};
 use napi::Env;
 use napi::bindgen_prelude::{Array, Uint8ArraySlice};
@@ -13,8 +13,9 @@ use napi_derive::napi;
 
 use crate::convert::{reason_to_js, value_to_js};
 use crate::error::status;
-use crate::hub::{self, BATCH_DONE, NATIVE, PROGRESS, Payloads, Record};
+use crate::hub::{self, Payloads, Record};
 use crate::options::{BatchOptions, parse};
+use crate::wire::{OP_NATIVE, RECORD_BATCH_DONE, RECORD_PROGRESS};
 
 thread_local! {
     /// Abort handles of the native batches of this JS thread's environment, by id.
@@ -22,9 +23,11 @@ thread_local! {
 }
 
 /// Starts batch `id` of ops packed by JS (kinds, delays in ms, messages of the fail ops
-/// and the native ops, each in order). Bad options throw E_INVALID_ARGUMENT before anything starts. The end
-/// arrives as a BATCH_DONE record (value 0: finished, 1: aborted).
+/// and the native ops, each in order). Bad options throw E_INVALID_ARGUMENT before
+/// anything starts. The end arrives as a RECORD_BATCH_DONE record (value 0: finished, 1:
+/// aborted). Its arguments are the typed arrays JS packs, one per column.
 #[napi]
+#[allow(clippy::too_many_arguments)]
 pub fn settle_native(
     env: Env,
     id: u32,
@@ -49,7 +52,7 @@ pub fn settle_native(
     let progress_hub = hub.clone();
     let on_progress: Option<settle::ProgressFn> = report_progress.then(|| {
         Box::new(move |done: usize, _total: usize| {
-            progress_hub.push(Record::new(PROGRESS, id as i32, done as i32))
+            progress_hub.push(Record::new(RECORD_PROGRESS, id as i32, done as i32))
         }) as _
     });
     let (abort, registration) = AbortHandle::new_pair();
@@ -60,8 +63,10 @@ pub fn settle_native(
         // statement, so an aborted batch has no op running when JS hears of it.
         let result = Abortable::new(settle::settle(ops, opts, on_progress), registration).await;
         match result {
-            Ok(outcomes) => hub.push(Record::new(BATCH_DONE, id as i32, 0).with_outcomes(outcomes)),
-            Err(_) => hub.push(Record::new(BATCH_DONE, id as i32, 1)),
+            Ok(outcomes) => {
+                hub.push(Record::new(RECORD_BATCH_DONE, id as i32, 0).with_outcomes(outcomes))
+            }
+            Err(_) => hub.push(Record::new(RECORD_BATCH_DONE, id as i32, 1)),
         }
     });
     Ok(())
@@ -101,7 +106,7 @@ pub fn take_batch<'env>(
         *s = status(outcome) as u8;
         match outcome {
             Err(e) => reasons.insert(reason_to_js(env, e)?)?,
-            Ok(v) if *kind == NATIVE => values.insert(value_to_js(env, v)?)?,
+            Ok(v) if *kind == OP_NATIVE => values.insert(value_to_js(env, v)?)?,
             Ok(_) => {}
         }
     }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use fanio_core::{Code, Error, Op, Outcome, Value, op};
+use fanio_core::{Code, Error, Op, Outcome, Unit, Value, engine::op};
 use futures::future::{AbortHandle, Abortable, BoxFuture};
 use napi::bindgen_prelude::{Array, Function, Int32ArraySlice};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -25,16 +25,9 @@ use napi_derive::napi;
 use crate::convert::{reason_to_js, value_to_js};
 use crate::error::status;
 use crate::native_op;
-
-/// Record kinds, as JS reads them.
-pub const OP_DONE: i32 = 0;
-pub const PROGRESS: i32 = 1;
-pub const BATCH_DONE: i32 = 2;
-
-/// Op kinds, as JS packs them: a `sleep` op (0), a `fail` op, and an op the addon
-/// made (an HTTP request, a query), which JS holds by its `native_op` handle.
-pub const FAIL: u8 = 1;
-pub const NATIVE: u8 = 2;
+use crate::wire::{
+    OP_FAIL, OP_NATIVE, RECORD_BATCH_DONE, RECORD_OP_DONE, RECORD_PROGRESS, RECORD_WIDTH,
+};
 
 pub struct Record {
     kind: i32,
@@ -67,7 +60,7 @@ impl Record {
 
     /// The end of a single op in `slot`; `native` ops bring their value along.
     fn op_done(slot: i32, outcome: Outcome, native: bool) -> Self {
-        let mut r = Record::new(OP_DONE, slot, status(&outcome));
+        let mut r = Record::new(RECORD_OP_DONE, slot, status(&outcome));
         match outcome {
             Ok(v) => r.fulfilled = native.then_some(v),
             Err(e) => r.error = Some(e),
@@ -158,18 +151,19 @@ pub struct Payloads<'a> {
 
 /// Makes the core op a JS op describes (kind, delay in ms, its payload).
 pub fn make_op(kind: u8, ms: f64, payloads: &mut Payloads<'_>) -> Op {
-    if kind == NATIVE {
+    if kind == OP_NATIVE {
         // JS passes only handles of ops it still holds, so every one is here.
         let op = payloads.natives.next().copied().and_then(native_op::held);
         return op
             .unwrap_or_else(|| op::fail(Duration::ZERO, "fanio: a native op was released".into()));
     }
     // The JS side checked `ms` when the op was made; the core clamps "forever".
-    let delay = fanio_core::schedule::seconds(Some(ms / 1000.0), "ms")
+    let delay = Unit::Millis
+        .duration(Some(ms), "ms")
         .ok()
         .flatten()
         .unwrap_or_default();
-    if kind == FAIL {
+    if kind == OP_FAIL {
         op::fail(delay, payloads.messages.next().unwrap_or_default())
     } else {
         op::sleep(delay, Value::Null)
@@ -247,7 +241,7 @@ pub fn start_ops(
                 Tracked {
                     hub: hub.clone(),
                     slot,
-                    native: kinds[k] == NATIVE,
+                    native: kinds[k] == OP_NATIVE,
                     fut: Some(fut),
                 },
                 registration,
@@ -288,7 +282,7 @@ pub fn drain(env: Env, mut buf: Int32ArraySlice) -> u32 {
     let buf = unsafe { buf.as_mut() };
     let hub = current();
     hub.notified.store(false, Ordering::Release);
-    let room = buf.len() / 3;
+    let room = buf.len() / RECORD_WIDTH;
     let mut records: Vec<Record> = {
         let mut queue = hub.queue.lock().unwrap_or_else(|e| e.into_inner());
         let n = queue.len().min(room);
@@ -299,23 +293,24 @@ pub fn drain(env: Env, mut buf: Int32ArraySlice) -> u32 {
     {
         ABORTS.with_borrow_mut(|aborts| {
             for (k, r) in records.iter_mut().enumerate() {
-                buf[3 * k] = r.kind;
-                buf[3 * k + 1] = r.id;
-                buf[3 * k + 2] = r.value;
-                if r.kind == OP_DONE {
+                let at = RECORD_WIDTH * k;
+                buf[at] = r.kind;
+                buf[at + 1] = r.id;
+                buf[at + 2] = r.value;
+                if r.kind == RECORD_OP_DONE {
                     if let Some(slot) = aborts.get_mut(r.id as usize) {
                         *slot = None;
                     }
                     reasons.extend(r.error.take());
                     values.extend(r.fulfilled.take());
                 }
-                if r.kind == BATCH_DONE {
+                if r.kind == RECORD_BATCH_DONE {
                     crate::batch::forget(r.id);
                 }
                 if let Some(outcomes) = r.outcomes.take() {
                     BATCH_OUTCOMES.with_borrow_mut(|b| b.insert(r.id, outcomes));
                 }
-                if r.kind != PROGRESS {
+                if r.kind != RECORD_PROGRESS {
                     ended += 1;
                 }
             }

@@ -17,8 +17,9 @@ mod native_op;
 mod options;
 mod schedule;
 mod table;
+mod wire;
 
-use fanio_core::{Code, op, schedule as core_schedule};
+use fanio_core::{Code, Unit, engine::op};
 use napi_derive::napi;
 
 use napi::Env;
@@ -77,7 +78,8 @@ pub fn reset_op_stats() {
 /// check fails, to throw the core's error.
 #[napi]
 pub fn check_delay(env: Env, ms: f64, name: String) -> napi::Result<()> {
-    core_schedule::seconds(Some(ms / 1000.0), &name)
+    Unit::Millis
+        .duration(Some(ms), &name)
         .map(|_| ())
         .map_err(|e| e.throw(&env))
 }

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::time::Instant;
 
-use fanio_core::schedule::feed_target;
+use fanio_core::engine::scheduler::feed_target;
 use fanio_core::{Action, Scheduler};
 use napi_derive::napi;
 
@@ -15,21 +15,10 @@ use napi::bindgen_prelude::Int32ArraySlice;
 use crate::error::{code_status, status_code};
 use crate::options::{BatchOptions, parse};
 use crate::table::Table;
-
-/// Layout of the shared `io` array (JS mirrors these numbers).
-const COUNT: usize = 0;
-const MORE: usize = 1;
-const WAKE_MS: usize = 2;
-const PROGRESS_DUE: usize = 3;
-const DONE: usize = 4;
-const TOTAL: usize = 5;
-const ACCEPTED: usize = 6;
-const FINISHED: usize = 7;
-const HEADER: usize = 8;
-/// Action tags: kind * 16 + status of the code it settles with.
-const START: i32 = 0;
-const ABORT: i32 = 16;
-const SKIP: i32 = 32;
+use crate::wire::{
+    ACTION_ABORT, ACTION_SKIP, ACTION_START, ACTION_WIDTH, IO_ACCEPTED, IO_COUNT, IO_DONE,
+    IO_FINISHED, IO_HEADER, IO_MORE, IO_PROGRESS_DUE, IO_TOTAL, IO_WAKE,
+};
 
 struct Schedule {
     inner: Scheduler,
@@ -129,7 +118,7 @@ pub fn schedule_step(
 impl Schedule {
     fn step(&mut self, io: &mut [i32], completed: i32, rejected: bool, read: u32) -> u32 {
         let now = Instant::now();
-        io[ACCEPTED] = if completed >= 0 {
+        io[IO_ACCEPTED] = if completed >= 0 {
             self.inner.complete(completed as usize, rejected) as i32
         } else {
             0
@@ -142,33 +131,35 @@ impl Schedule {
             self.sent = 0;
         }
         let wake = self.inner.poll(now, &mut self.actions);
-        io[WAKE_MS] = wake.map_or(-1, |at| {
+        io[IO_WAKE] = wake.map_or(-1, |at| {
             let d = at.saturating_duration_since(now);
             (d.as_micros().div_ceil(1000)).min(i32::MAX as u128) as i32
         });
-        let room = (io.len() - HEADER) / 2;
+        let room = (io.len() - IO_HEADER) / ACTION_WIDTH;
         let n = (self.actions.len() - self.sent).min(room);
         for (k, action) in self.actions[self.sent..self.sent + n].iter().enumerate() {
-            let (tag, i) = match *action {
-                Action::Start(i) => (START, i),
-                Action::Abort(i, code) => (ABORT + code_status(code), i),
-                Action::Skip(i, code) => (SKIP + code_status(code), i),
+            let (tag, i, status) = match *action {
+                Action::Start(i) => (ACTION_START, i, 0),
+                Action::Abort(i, code) => (ACTION_ABORT, i, code_status(code)),
+                Action::Skip(i, code) => (ACTION_SKIP, i, code_status(code)),
             };
-            io[HEADER + 2 * k] = tag;
-            io[HEADER + 2 * k + 1] = i as i32;
+            let at = IO_HEADER + ACTION_WIDTH * k;
+            io[at] = tag;
+            io[at + 1] = i as i32;
+            io[at + 2] = status;
         }
         self.sent += n;
-        io[COUNT] = n as i32;
-        io[MORE] = (self.sent < self.actions.len()) as i32;
-        io[PROGRESS_DUE] = 0;
+        io[IO_COUNT] = n as i32;
+        io[IO_MORE] = (self.sent < self.actions.len()) as i32;
+        io[IO_PROGRESS_DUE] = 0;
         if self.progress
             && let Some((done, total)) = self.inner.progress(now)
         {
-            io[PROGRESS_DUE] = 1;
-            io[DONE] = done as i32;
-            io[TOTAL] = total as i32;
+            io[IO_PROGRESS_DUE] = 1;
+            io[IO_DONE] = done as i32;
+            io[IO_TOTAL] = total as i32;
         }
-        io[FINISHED] = self.inner.finished() as i32;
+        io[IO_FINISHED] = self.inner.finished() as i32;
         n as u32
     }
 }

@@ -4,6 +4,7 @@
 //! cost more than the query; reads of a typed array in JS cost almost nothing.
 //! Columns of rare or mixed kinds still cross cell by cell (`cells::cell_to_js`).
 
+use crate::wire;
 use std::fmt::Write;
 
 use fanio_core::db::{Cell, IntWidth, Rows};
@@ -12,26 +13,27 @@ use super::cells::{self, Ints};
 use super::js::{Js, Raw};
 use super::{scratch, text};
 
-/// How a column crosses. The numbers are rows.js's; the words a column takes follow
-/// the header (see `Encoded`).
+/// How a column crosses; its numbers are the `COLUMN_*` of `wire.rs`, which rows.js
+/// reads. The words a column takes follow the header (see `Encoded`).
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Kind {
     /// One f64 word per row: int2, int4, float4, float8, SQLite integers exact as
     /// numbers.
-    Number = 0,
+    Number = wire::COLUMN_NUMBER,
     /// One i64 word per row, read through a BigInt64Array.
-    BigInt = 1,
+    BigInt = wire::COLUMN_BIGINT,
     /// One word per row, 0 or 1.
-    Bool = 2,
+    Bool = wire::COLUMN_BOOL,
     /// One word per row, milliseconds (±Infinity for Postgres's infinities).
-    Date = 3,
+    Date = wire::COLUMN_DATE,
     /// count + 1 words: the byte offsets of each row's UTF-8 text in the bytes.
-    Text = 4,
+    Text = wire::COLUMN_TEXT,
     /// 2 words: the byte range of one JSON array of the column's documents (`null`
     /// for a NULL), which JSON.parse reads at once.
-    Json = 5,
+    Json = wire::COLUMN_JSON,
     /// No words: a JS array made cell by cell.
-    Values = 6,
+    Values = wire::COLUMN_VALUES,
 }
 
 /// The kind of a non-null cell.

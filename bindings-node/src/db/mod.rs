@@ -23,6 +23,7 @@ use self::js::{Js, Raw};
 use self::params::{At, Converted, Fail};
 use crate::error::ThrowJs;
 use crate::native_op::hold;
+use crate::wire;
 
 /// Hands the addon the JS functions it calls while converting: the row-builder maker,
 /// the wrappers of database and transaction handles, JSON.parse and JSON.stringify.
@@ -70,11 +71,11 @@ fn count(v: Option<f64>, name: &str, default: usize) -> fanio_core::Result<usize
 
 fn pool_options(o: &ConnectOptions) -> fanio_core::Result<PoolOptions> {
     let d = PoolOptions::default();
-    let acquire = o.acquire_timeout.map(|ms| ms / 1000.0);
     Ok(PoolOptions {
         max_connections: count(o.max_connections, "maxConnections", d.max_connections)?,
         min_connections: count(o.min_connections, "minConnections", d.min_connections)?,
-        acquire_timeout: fanio_core::schedule::seconds(acquire, "acquireTimeout")?
+        acquire_timeout: fanio_core::Unit::Millis
+            .duration(o.acquire_timeout, "acquireTimeout")?
             .unwrap_or(d.acquire_timeout),
         statement_cache_size: count(
             o.statement_cache_size,
@@ -186,13 +187,6 @@ macro_rules! dispatch {
     };
 }
 
-/// Kinds of `query`, as db.js sends them.
-const EXECUTE: u32 = 0;
-const FETCH_ALL: u32 = 1;
-const FETCH_ONE: u32 = 2;
-const FETCH_OPTIONAL: u32 = 3;
-const FETCH_VAL: u32 = 4;
-
 /// A database pool or one of its transactions, wrapped by db.js in `Database` /
 /// `Transaction`. Made only by the addon.
 #[napi]
@@ -230,11 +224,11 @@ impl DbHandle {
         let p = thrown(&env, params::params(js, params.map(|u| u.raw())))?;
         let r = &self.runner;
         let op = match kind {
-            EXECUTE => dispatch!(r, execute(&sql, p)),
-            FETCH_ALL => dispatch!(r, fetch_all(&sql, p)),
-            FETCH_ONE => dispatch!(r, fetch_one(&sql, p)),
-            FETCH_OPTIONAL => dispatch!(r, fetch_optional(&sql, p)),
-            FETCH_VAL => dispatch!(r, fetch_val(&sql, p)),
+            wire::QUERY_EXECUTE => dispatch!(r, execute(&sql, p)),
+            wire::QUERY_FETCH_ALL => dispatch!(r, fetch_all(&sql, p)),
+            wire::QUERY_FETCH_ONE => dispatch!(r, fetch_one(&sql, p)),
+            wire::QUERY_FETCH_OPTIONAL => dispatch!(r, fetch_optional(&sql, p)),
+            wire::QUERY_FETCH_VAL => dispatch!(r, fetch_val(&sql, p)),
             other => return Err(Error::invalid(format!("unknown query kind {other}")).throw(&env)),
         };
         Ok(self.op(op, as_arrays))
