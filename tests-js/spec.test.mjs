@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { FanioError, fail, opStats, resetOpStats, settle, sleep } from '../bindings-node/index.mjs';
+import { running, until } from './helpers.mjs';
 
 const spec = JSON.parse(readFileSync(new URL('../tests-spec/settle.json', import.meta.url), 'utf8'));
 
@@ -90,6 +91,18 @@ for (const scenario of spec.scenarios) {
         assert.ok(seen.aborted.has(i), `host task ${i} saw its signal fire`);
       }
       assert.equal(seen.inFlight, 0, 'no host task is left running');
+      // Awaiting a native op again gives the outcome the batch gave it, whether it ran,
+      // was cut off or never started, and runs nothing.
+      await until(() => running() === 0);
+      resetOpStats();
+      for (const [i, want] of scenario.expect.entries()) {
+        if (scenario.tasks[i].kind !== 'native') continue;
+        const [again] = await Promise.allSettled([tasks[i]]);
+        assert.equal(again.status, want.status, `task ${i} awaited again`);
+        if (want.status === 'fulfilled') assert.deepEqual(again.value, want.value, `task ${i} awaited again`);
+        else assert.equal(again.reason.code, want.code, `task ${i} awaited again`);
+      }
+      assert.equal(opStats().peak, 0, 'a settled op ran again');
     }
     assert.equal(opStats().running, 0, 'no native op is left running');
   });

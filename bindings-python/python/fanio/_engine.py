@@ -122,6 +122,8 @@ class _HostBatch:
         self.fed = 0
         self.settled = 0
         self.tasks: dict[int, asyncio.Future[Any]] = {}
+        # Native ops among the running items, so a cut-off one keeps the batch's reason.
+        self.ops: dict[int, Op] = {}
         self.sink = sink
         self.on_progress = on_progress
         self.timer: asyncio.TimerHandle | None = None
@@ -152,6 +154,8 @@ class _HostBatch:
         for i, error in actions:
             if error is None:
                 aw = self.pending.pop(i)
+                if type(aw) is Op:
+                    self.ops[i] = aw
                 task = asyncio.ensure_future(aw, loop=self.loop)
                 self.tasks[i] = task
                 task.add_done_callback(partial(self.done, i))
@@ -171,6 +175,11 @@ class _HostBatch:
     def cut(self, i: int, error: BaseException) -> None:
         task = self.tasks.pop(i, None)
         if task is not None:
+            op = self.ops.pop(i, None)
+            if op is not None:
+                # The op keeps the batch's reason (a timeout, say), not the
+                # cancellation that stops its run.
+                op._settle(getattr(error, "code", "E_CANCELLED"))
             task.cancel()
         else:
             _discard(self.pending.pop(i), getattr(error, "code", "E_CANCELLED"))
@@ -183,6 +192,7 @@ class _HostBatch:
     def done(self, i: int, task: asyncio.Future[Any]) -> None:
         if self.tasks.pop(i, None) is None:
             return  # cut off before it completed: its outcome is already settled
+        self.ops.pop(i, None)
         if task.cancelled():
             error: BaseException | None = Cancelled("the awaitable was cancelled")
         else:
@@ -210,6 +220,7 @@ class _HostBatch:
         for task in self.tasks.values():
             task.cancel()
         self.tasks.clear()
+        self.ops.clear()
         for aw in self.pending.values():
             _discard(aw, "E_CANCELLED")
         self.pending.clear()
