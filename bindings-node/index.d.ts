@@ -111,8 +111,8 @@ export interface SettleOptions {
   timeout?: number;
   /** Time limit of the whole batch in ms: what is left settles with E_TIMEOUT. */
   deadline?: number;
-  /** Cancels the batch: every task in flight is dropped and the call rejects with
-   * E_CANCELLED. */
+  /** Cancels the batch: every task in flight is dropped (settling E_CANCELLED) and the
+   * call rejects with `signal.reason` (an AbortError by default), as fetch does. */
   signal?: AbortSignal;
   /** Draw a progress bar on stderr when it is a terminal. */
   progress?: boolean;
@@ -141,7 +141,7 @@ export interface MapOptions {
    * nothing new. false: every element runs; the call then rejects with an
    * AggregateError of all errors (input order) if any. */
   stopOnError?: boolean;
-  /** Cancels the call: it rejects with E_CANCELLED. */
+  /** Cancels the call: it rejects with `signal.reason` (an AbortError by default), as p-map does. */
   signal?: AbortSignal;
 }
 

@@ -108,7 +108,10 @@ function onWake() {
         op._ended(value, result);
       } else if (kind === K_PROGRESS) {
         const batch = nativeBatches.get(id);
-        if (batch !== undefined) report(batch.onProgress, value, batch.total);
+        if (batch !== undefined && batch.thrown === null) {
+          batch.thrown = report(batch.onProgress, value, batch.total);
+          if (batch.thrown !== null) native.abortBatch(id);
+        }
       } else if (kind === K_BATCH) {
         const batch = nativeBatches.get(id);
         if (batch !== undefined) {
@@ -121,16 +124,16 @@ function onWake() {
 }
 native.initHub(onWake);
 
-/** Calls a user progress callback; an exception in it surfaces as an uncaught error
- * instead of breaking the batch that reported. */
+/** Calls a user progress callback. Returns what it threw, wrapped (`{ error }`), or
+ * null: the batch then rejects with that error and cancels what runs, rather than an
+ * uncaught exception crashing the process while the batch goes on unobserved. */
 function report(onProgress, done, total) {
-  if (onProgress == null) return;
+  if (onProgress == null) return null;
   try {
     onProgress(done, total);
-  } catch (e) {
-    queueMicrotask(() => {
-      throw e;
-    });
+    return null;
+  } catch (error) {
+    return { error };
   }
 }
 
@@ -405,6 +408,12 @@ function toArray(tasks, what) {
   throw invalid(`${what} must be an iterable, got ${describe(tasks)}`);
 }
 
+/** Why a batch's signal stopped it: its reason, as fetch and timers/promises reject
+ * (an AbortError DOMException when abort() was given none). */
+function abortReason(signal) {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
 function cancelledBy(signal, what = 'the batch') {
   return new FanioError('E_CANCELLED', `${what} was cancelled by its signal`, { cause: signal.reason });
 }
@@ -483,6 +492,8 @@ class Run {
     this.timer = null;
     this.timerAt = Infinity;
     this.drops = 0;
+    /** What onProgress threw (`{ error }`): the batch stopped and rejects with it. */
+    this.thrown = null;
     this.finished = false;
     this.ended = false;
     this.reads = 0;
@@ -557,7 +568,11 @@ class Run {
       if (io[IO_MORE] === 0) break;
       n = native.scheduleStep(this.sched, io, -1, false, 0);
     }
-    if (io[IO_PROGRESS_DUE] === 1) report(hooks.onProgress, io[IO_DONE], io[IO_TOTAL]);
+    if (io[IO_PROGRESS_DUE] === 1 && this.thrown === null) {
+      this.thrown = report(hooks.onProgress, io[IO_DONE], io[IO_TOTAL]);
+      // Stops the batch once this step is done (advance queues re-entrant calls).
+      if (this.thrown !== null) this.stop(S_CANCELLED);
+    }
     if (io[IO_FINISHED] === 1) {
       this.finished = true;
       if (this.timer !== null) clearTimeout(this.timer);
@@ -657,7 +672,10 @@ class Run {
     const task = this.hooks.take(j);
     const reason = fromStatus(status);
     // An op that never starts keeps this outcome: awaiting it later runs nothing.
-    if (this.hooks.invoke === null && task instanceof Op) task._settle(false, reason);
+    if (this.hooks.invoke === null && task instanceof Op) {
+      handOver([task]);
+      task._settle(false, reason);
+    }
     this.hooks.sink(j, false, reason);
   }
 }
@@ -716,13 +734,15 @@ function settleNative(list, o, onProgress, signal) {
     nativeBatches.set(id, {
       total: n,
       onProgress,
+      /** What onProgress threw (`{ error }`), which aborted the batch. */
+      thrown: null,
       done(aborted) {
         if (signal !== null) signal.removeEventListener('abort', onAbort);
         if (aborted) {
           // Every op future was dropped: each op settles as cancelled, as in the core.
-          const reason = cancelledBy(signal);
+          const reason = this.thrown === null ? cancelledBy(signal) : fromStatus(S_CANCELLED);
           for (let i = 0; i < n; i++) list[i]._settle(false, reason);
-          reject(reason);
+          reject(this.thrown === null ? abortReason(signal) : this.thrown.error);
           return;
         }
         const statuses = new Uint8Array(n);
@@ -776,7 +796,8 @@ function settleHost(list, o, onProgress, signal) {
       beforeStep: undefined,
       finish() {
         if (signal !== null) signal.removeEventListener('abort', onAbort);
-        if (aborted) reject(cancelledBy(signal));
+        if (run.thrown !== null) reject(run.thrown.error);
+        else if (aborted) reject(abortReason(signal));
         else resolve(results);
       },
     });
@@ -791,225 +812,367 @@ function settleHost(list, o, onProgress, signal) {
  */
 async function settle(tasks, options) {
   const list = toArray(tasks, 'tasks');
-  const { o, onProgress, signal } = readOptions(options, 'limit');
-  for (let i = 0; i < list.length; i++) checkTask(list[i], i);
-  if (signal?.aborted) {
-    // Options are still checked first: a bad option is the caller's error either way.
-    native.scheduleFree(newSchedule(o, 'limit', 0, true, false, false));
-    throw cancelledBy(signal);
+  try {
+    const { o, onProgress, signal } = readOptions(options, 'limit');
+    for (let i = 0; i < list.length; i++) checkTask(list[i], i);
+    if (signal?.aborted) {
+      // Options are still checked first: a bad option is the caller's error either way.
+      native.scheduleFree(newSchedule(o, 'limit', 0, true, false, false));
+      throw abortReason(signal);
+    }
+    if (claimFreshOps(list)) return await settleNative(list, o, onProgress, signal);
+    return await settleHost(list, o, onProgress, signal);
+  } catch (e) {
+    // Refused (or stopped): the ops it was handed are not the caller's to await any more.
+    handOver(list);
+    throw e;
   }
-  if (claimFreshOps(list)) return settleNative(list, o, onProgress, signal);
-  return settleHost(list, o, onProgress, signal);
 }
 
 // ---------------------------------------------------------------------------------
-// map: p-map's semantics on the same engine.
+// Streams: outcomes as they complete, from a source (an iterable or an async
+// iterable) pulled lazily, one item per free slot. asSettled, map and mapIterable are
+// the same stream read three ways.
 
-async function map(input, mapper, options) {
-  const list = toArray(input, 'input');
-  if (typeof mapper !== 'function') throw invalid(`mapper must be a function, got ${describe(mapper)}`);
-  if (options != null && typeof options !== 'object')
-    throw invalid(`options must be an object, got ${describe(options)}`);
-  const stopOnError = options?.stopOnError ?? true;
-  const { o, signal } = readOptions({ concurrency: options?.concurrency, signal: options?.signal }, 'concurrency');
-  o.failFast = Boolean(stopOnError);
-  const n = list.length;
-  if (signal?.aborted) {
-    native.scheduleFree(newSchedule(o, 'concurrency', n, true, false, false));
-    throw cancelledBy(signal);
+/** An iterator over `input`, sync or async; anything else is E_INVALID_ARGUMENT. */
+function openSource(input, what) {
+  if (input != null && typeof input !== 'string') {
+    if (typeof input[Symbol.asyncIterator] === 'function') return { it: input[Symbol.asyncIterator](), async: true };
+    if (typeof input[Symbol.iterator] === 'function') return { it: input[Symbol.iterator](), async: false };
   }
-  const sched = newSchedule(o, 'concurrency', n, true, false, false);
-  return new Promise((resolve, reject) => {
-    const results = new Array(n);
-    const errors = [];
-    let failed = false;
-    let aborted = false;
-    const onAbort = () => {
-      aborted = true;
-      run.stop(S_CANCELLED);
-    };
-    const run = new Run(sched, n, {
-      take: (j) => list[j],
-      invoke: (element, j) => mapper(element, j),
-      sink(j, ok, value) {
-        if (ok) {
-          results[j] = value;
-        } else if (!failed && !aborted) {
-          if (stopOnError) {
-            failed = true;
-            reject(value);
-          } else {
-            errors[j] = value;
-          }
-        }
+  throw invalid(`${what} must be an iterable or an async iterable, got ${describe(input)}`);
+}
+
+/** One host-driven stream: the core's Scheduler decides, this carries out. */
+class Stream {
+  /**
+   * `sched`: a stream schedule; `source`: from openSource; `invoke`: map's mapper (null:
+   * the items are tasks); `check(item, i)`: throws for a bad item.
+   */
+  constructor(sched, source, invoke, check, onProgress, signal) {
+    this.sched = sched;
+    this.source = source;
+    this.check = check;
+    this.signal = signal;
+    this.target = native.schedulePullTarget(sched);
+    this.queue = [];
+    this.head = 0;
+    this.out = [];
+    this.outHead = 0;
+    this.fed = 0;
+    this.settled = 0;
+    /** The core was told that no more items come. */
+    this.sourceDone = false;
+    /** The iterator itself is done (or threw): it is not returned early. */
+    this.exhausted = false;
+    /** An async pull is under way. */
+    this.pulling = false;
+    this.error = null;
+    this.ended = false;
+    this.wakeConsumer = null;
+    this.ranOut = new Promise((resolve) => {
+      this.endRun = resolve;
+    });
+    this.run = new Run(sched, -1, {
+      take: () => this._take(),
+      invoke,
+      sink: (j, ok, value) => {
+        this.settled++;
+        this.out.push(ok ? { index: j, status: 'fulfilled', value } : { index: j, status: 'rejected', reason: value });
+        this._wake();
       },
-      onProgress: null,
-      beforeStep: undefined,
-      finish() {
-        if (signal !== null) signal.removeEventListener('abort', onAbort);
-        if (aborted) reject(cancelledBy(signal));
-        else if (failed) return;
-        else if (errors.length > 0) reject(new AggregateError(errors.filter(() => true)));
-        else resolve(results);
+      onProgress,
+      beforeStep: () => this._refill(),
+      finish: () => {
+        if (this.run.thrown !== null && this.error === null) this.error = this.run.thrown.error;
+        this.ended = true;
+        this.endRun();
+        this._wake();
       },
     });
-    if (signal !== null) signal.addEventListener('abort', onAbort, { once: true });
-    run.advance(-1, true, undefined);
-  });
-}
-
-// ---------------------------------------------------------------------------------
-// asSettled: outcomes as they complete, from a source pulled lazily in chunks.
-
-async function* asSettled(tasks, options) {
-  if (tasks == null || typeof tasks[Symbol.iterator] !== 'function' || typeof tasks === 'string') {
-    throw invalid(`tasks must be an iterable, got ${describe(tasks)}`);
+    this.onAbort = () => this.fail(abortReason(signal));
+    if (signal !== null) signal.addEventListener('abort', this.onAbort, { once: true });
+    this.run.advance(-1, true, undefined);
   }
-  const { o, onProgress, signal } = readOptions(options, 'limit');
-  const sched = newSchedule(o, 'limit', 0, false, true, onProgress !== null);
-  if (signal?.aborted) {
-    native.scheduleFree(sched);
-    throw cancelledBy(signal);
+
+  _take() {
+    const item = this.queue[this.head];
+    this.queue[this.head++] = undefined;
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    return item;
   }
-  const iterator = tasks[Symbol.iterator]();
-  const target = native.scheduleFeedTarget(sched);
-  const queue = [];
-  let head = 0;
-  const out = [];
-  let outHead = 0;
-  let fed = 0;
-  let settled = 0;
-  /** The core was told that no more tasks come. */
-  let sourceDone = false;
-  /** The iterator itself is done (or threw). */
-  let exhausted = false;
-  let error = null;
-  let ended = false;
-  let wakeConsumer = null;
-  let endRun = null;
-  const ranOut = new Promise((resolve) => {
-    endRun = resolve;
-  });
-  const wake = () => {
-    const w = wakeConsumer;
+
+  _wake() {
+    const w = this.wakeConsumer;
     if (w !== null) {
-      wakeConsumer = null;
+      this.wakeConsumer = null;
       w();
     }
-  };
-  // Stops the stream: the source is ended for the core (so the run can finish), every
-  // task in flight is dropped and every handed-over one skipped.
-  const close = () => {
-    if (run.ended) return;
-    if (!sourceDone) {
-      sourceDone = true;
-      native.scheduleExtend(sched, 0, true);
+  }
+
+  /** Hands the core what the source gave: `k` items, and whether it has ended. */
+  _fed(k, done) {
+    this.fed += k;
+    if (done) this.sourceDone = this.exhausted = true;
+    native.scheduleExtend(this.sched, k, this.sourceDone);
+  }
+
+  _sourceFailed(e) {
+    this.sourceDone = this.exhausted = true;
+    native.scheduleExtend(this.sched, 0, true);
+    if (this.error === null) this.error = toFanio(e);
+    native.scheduleStop(this.sched, S_CANCELLED);
+  }
+
+  /** Pulls what the free slots need: the pull target less what waits handed over. */
+  _refill() {
+    if (this.sourceDone || this.error !== null || this.pulling) return;
+    const want = this.target - (this.fed - this.settled);
+    if (want <= 0) return;
+    if (this.source.async) {
+      this._pullAsync(want);
+      return;
     }
-    run.stop(S_CANCELLED);
-  };
-  const failStream = (e) => {
-    if (error === null) error = e;
-    close();
-    wake();
-  };
-  // Pulls the source in chunks: as many as the core's feed target allows once half of
-  // what was handed over has settled.
-  const refill = () => {
-    if (sourceDone || error !== null || fed - settled > target / 2) return;
-    const want = target - (fed - settled);
     let k = 0;
     try {
       for (; k < want; k++) {
-        const step = iterator.next();
+        const step = this.source.it.next();
         if (step.done) {
-          sourceDone = exhausted = true;
-          break;
+          this._fed(k, true);
+          return;
         }
-        checkTask(step.value, fed + k);
-        queue.push(step.value);
+        this.check(step.value, this.fed + k);
+        this.queue.push(step.value);
       }
     } catch (e) {
-      sourceDone = exhausted = true;
-      native.scheduleExtend(sched, k, true);
-      fed += k;
-      error = toFanio(e);
-      native.scheduleStop(sched, S_CANCELLED);
+      this.fed += k;
+      native.scheduleExtend(this.sched, k, false);
+      this._sourceFailed(e);
       return;
     }
-    fed += k;
-    native.scheduleExtend(sched, k, sourceDone);
-  };
-  const run = new Run(sched, -1, {
-    take() {
-      const task = queue[head];
-      queue[head++] = undefined;
-      if (head >= 1024 && head * 2 >= queue.length) {
-        queue.splice(0, head);
-        head = 0;
-      }
-      return task;
-    },
-    invoke: null,
-    sink(j, ok, value) {
-      settled++;
-      out.push(ok ? { index: j, status: 'fulfilled', value } : { index: j, status: 'rejected', reason: value });
-      wake();
-    },
-    onProgress,
-    beforeStep: refill,
-    finish() {
-      ended = true;
-      endRun();
-      wake();
-    },
-  });
-  const onAbort = () => failStream(cancelledBy(signal));
-  if (signal !== null) signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    run.advance(-1, true, undefined);
-    for (;;) {
-      if (error !== null) throw error;
-      if (outHead < out.length) {
-        const item = out[outHead];
-        out[outHead++] = undefined;
-        if (outHead === out.length) {
-          out.length = 0;
-          outHead = 0;
+    this._fed(k, false);
+  }
+
+  /** An async source gives one item per `next()`; each is handed over as it comes. */
+  async _pullAsync(want) {
+    this.pulling = true;
+    try {
+      for (let k = 0; k < want && !this.run.ended && this.error === null; k++) {
+        const step = await this.source.it.next();
+        if (this.run.ended) return;
+        if (step.done) {
+          this._fed(0, true);
+          break;
         }
-        yield item;
-        run.reads++;
-        // Caught up: tell the core what was read, which lets held-back tasks start.
-        if (outHead === out.length) run.advance(-1, true, undefined);
-      } else if (ended) {
-        return;
-      } else {
-        await new Promise((resolve) => {
-          wakeConsumer = resolve;
-        });
+        this.check(step.value, this.fed);
+        this.queue.push(step.value);
+        this._fed(1, false);
+        this.run.advance(-1, true, undefined);
       }
+    } catch (e) {
+      if (!this.run.ended) this._sourceFailed(e);
+    } finally {
+      this.pulling = false;
     }
-  } finally {
-    if (signal !== null) signal.removeEventListener('abort', onAbort);
-    if (!ended) {
-      // The consumer left (break, throw) or the stream failed: drop everything in
-      // flight and wait until the native ops among it are gone.
-      close();
-      await ranOut;
+    this.run.advance(-1, true, undefined);
+  }
+
+  /** Stops the stream: every item in flight is dropped and every handed-over one skipped. */
+  fail(e) {
+    if (this.error === null) this.error = e;
+    if (this.run.ended) return;
+    if (!this.sourceDone) {
+      this.sourceDone = true;
+      native.scheduleExtend(this.sched, 0, true);
     }
-    if (!exhausted && typeof iterator.return === 'function') {
+    this.run.stop(S_CANCELLED);
+    this._wake();
+  }
+
+  /** The next outcome as it completes, or null at the end; throws what stopped the
+   * stream. The consumer says it has read it with `read()`. */
+  async next() {
+    for (;;) {
+      if (this.error !== null) throw this.error;
+      if (this.outHead < this.out.length) {
+        const item = this.out[this.outHead];
+        this.out[this.outHead++] = undefined;
+        if (this.outHead === this.out.length) {
+          this.out.length = 0;
+          this.outHead = 0;
+        }
+        return item;
+      }
+      if (this.ended) return null;
+      await new Promise((resolve) => {
+        this.wakeConsumer = resolve;
+      });
+    }
+  }
+
+  /** `n` outcomes were consumed: held-back items may start. */
+  read(n) {
+    this.run.reads += n;
+    if (this.outHead === this.out.length) this.run.advance(-1, true, undefined);
+  }
+
+  /** The consumer is done (finished, left or failed): drop what runs and wait until the
+   * native ops among it are gone; close the source if it was left unfinished. */
+  async close() {
+    if (this.signal !== null) this.signal.removeEventListener('abort', this.onAbort);
+    if (!this.ended) {
+      if (this.error === null) this.error = fromStatus(S_CANCELLED);
+      if (!this.sourceDone) {
+        this.sourceDone = true;
+        native.scheduleExtend(this.sched, 0, true);
+      }
+      this.run.stop(S_CANCELLED);
+      await this.ranOut;
+    }
+    if (!this.exhausted && typeof this.source.it.return === 'function') {
       try {
-        iterator.return();
+        await this.source.it.return();
       } catch {}
     }
   }
 }
 
+/** A stream schedule for `options` (limit under `limitName`), or throws what is wrong. */
+function openStream(input, what, options, limitName, invoke, check) {
+  const source = openSource(input, what);
+  const { o, onProgress, signal } = readOptions(options, limitName);
+  const sched = newSchedule(o, limitName, 0, false, true, onProgress !== null);
+  if (signal?.aborted) {
+    native.scheduleFree(sched);
+    throw abortReason(signal);
+  }
+  return new Stream(sched, source, invoke, check, onProgress, signal);
+}
+
+async function* asSettled(tasks, options) {
+  const stream = openStream(tasks, 'tasks', options, 'limit', null, checkTask);
+  try {
+    for (;;) {
+      const item = await stream.next();
+      if (item === null) return;
+      yield item;
+      // The consumer came back for more: it has read that outcome.
+      stream.read(1);
+    }
+  } finally {
+    await stream.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// map and mapIterable: p-map's pMap and pMapIterable on the same engine.
+
+/** Returned by a mapper, leaves its element out of the results (p-map's pMapSkip). */
+const mapSkip = Symbol('fanio.mapSkip');
+
+function mapOptions(mapper, options, extra) {
+  if (typeof mapper !== 'function') throw invalid(`mapper must be a function, got ${describe(mapper)}`);
+  if (options != null && typeof options !== 'object') {
+    throw invalid(`options must be an object, got ${describe(options)}`);
+  }
+  return { concurrency: options?.concurrency, signal: options?.signal, ...extra };
+}
+
+const anyItem = () => {};
+/** p-map awaits an element that is a promise before it calls the mapper with it. */
+const invoking = (mapper) => (element, j) =>
+  isThenable(element) ? Promise.resolve(element).then((e) => mapper(e, j)) : mapper(element, j);
+
+/** p-map's semantics: results in input order, input pulled lazily (an async iterable
+ * too), `mapSkip` leaves an element out, stopOnError false collects an AggregateError. */
+async function map(input, mapper, options) {
+  const stopOnError = options?.stopOnError ?? true;
+  const opts = mapOptions(mapper, options, { failFast: Boolean(stopOnError) });
+  const stream = openStream(input, 'input', opts, 'concurrency', invoking(mapper), anyItem);
+  const results = [];
+  const errors = [];
+  try {
+    for (;;) {
+      const item = await stream.next();
+      if (item === null) break;
+      stream.read(1);
+      if (item.status === 'fulfilled') results[item.index] = item.value;
+      else if (stopOnError) throw item.reason;
+      else errors.push(item);
+    }
+  } finally {
+    await stream.close();
+  }
+  if (errors.length > 0) {
+    errors.sort((a, b) => a.index - b.index);
+    throw new AggregateError(errors.map((e) => e.reason));
+  }
+  const out = [];
+  for (let i = 0; i < results.length; i++) if (results[i] !== mapSkip) out.push(results[i]);
+  return out;
+}
+
+/** p-map's pMapIterable: the mapper's results in input order as they become ready;
+ * no new call starts while `backpressure` results (default: concurrency) wait
+ * unconsumed. The first error is thrown when its turn comes. */
+async function* mapIterable(input, mapper, options) {
+  const opts = mapOptions(mapper, options, { failFast: true });
+  const backpressure = options?.backpressure ?? options?.concurrency;
+  if (backpressure != null && !(typeof backpressure === 'number' && backpressure >= (options?.concurrency ?? 1))) {
+    throw invalid(`backpressure must be a number >= concurrency, got ${describe(backpressure)}`);
+  }
+  const stream = openStream(input, 'input', opts, 'concurrency', invoking(mapper), anyItem);
+  if (backpressure != null && backpressure !== Infinity) native.scheduleUnreadBound(stream.sched, backpressure);
+  /** Completed out of order, by index, until their turn. */
+  const ready = new Map();
+  let turn = 0;
+  try {
+    for (;;) {
+      while (ready.has(turn)) {
+        const item = ready.get(turn);
+        ready.delete(turn++);
+        stream.read(1);
+        if (item.status === 'rejected') throw item.reason;
+        if (item.value !== mapSkip) yield item.value;
+      }
+      const item = await stream.next();
+      if (item === null) return;
+      ready.set(item.index, item);
+    }
+  } finally {
+    await stream.close();
+  }
+}
+
 /** Handles of collected native ops, released in one call per burst of collections. */
 let released = [];
+let warnedUnawaited = false;
 function releaseHandles() {
   const handles = Uint32Array.from(released);
   released = [];
-  native.releaseNative(handles);
+  const unawaited = native.releaseNative(handles);
+  // As Python warns of a coroutine never awaited: `client.get(url)` without `await` or a
+  // batch is a bug, not a silent no-op. Once per process, as Node warns of other misuse.
+  if (unawaited > 0 && !warnedUnawaited) {
+    warnedUnawaited = true;
+    process.emitWarning(
+      `a fanio op (an HTTP request or a query) was collected without being awaited or settled (${unawaited} so far); await it or pass it to settle`,
+      { type: 'FanioWarning', code: 'FANIO_OP_NEVER_AWAITED' },
+    );
+  }
+}
+
+/** A call took charge of these native ops without running them (a batch skipped them,
+ * or refused its arguments): they are not reported as never awaited. */
+function handOver(tasks) {
+  for (const t of tasks) {
+    if (t instanceof Op && t._kind === NATIVE && (t._state === FRESH || t._state === CLAIMED)) {
+      native.handOverNative(t._value);
+    }
+  }
 }
 const nativeOps = new FinalizationRegistry((handle) => {
   if (released.length === 0) queueMicrotask(releaseHandles);
@@ -1049,6 +1212,8 @@ module.exports = {
   fail,
   settle,
   map,
+  mapIterable,
+  mapSkip,
   asSettled,
   opStats,
   resetOpStats,

@@ -182,6 +182,12 @@ export declare function drainReasons(): unknown[]
 /** Values of the fulfilled native ops of the last `drain`, in record order. */
 export declare function drainValues(): unknown[]
 
+/**
+ * A batch took charge of the op without running it through the core (a host-driven
+ * batch skipped it): it is not reported as never awaited.
+ */
+export declare function handOverNative(handle: number): void
+
 /** Builds a client; bad options throw E_INVALID_ARGUMENT. */
 export declare function httpClient(config: ClientConfig): HttpClient
 
@@ -202,9 +208,10 @@ export interface OpStats {
 
 /**
  * Forgets the ops of `handles`, whose JS ops were collected (an op running in a batch
- * keeps running: the batch has its own reference).
+ * keeps running: the batch has its own reference). Returns how many of them were never
+ * awaited, settled or handed to a batch, for JS to warn about.
  */
-export declare function releaseNative(handles: Uint32Array): void
+export declare function releaseNative(handles: Uint32Array): number
 
 /**
  * One request's options as `http.js` passes them (pairs flattened, a string body
@@ -241,9 +248,6 @@ export interface RetryConfig {
 /** More tasks were handed over; `done` says the source has ended. */
 export declare function scheduleExtend(id: number, n: number, done: boolean): void
 
-/** How many tasks a streamed source should keep handed over and not yet settled. */
-export declare function scheduleFeedTarget(id: number): number
-
 export declare function scheduleFree(id: number): void
 
 /**
@@ -254,6 +258,9 @@ export declare function scheduleFree(id: number): void
  */
 export declare function scheduleNew(options: BatchOptions, limitName: string, known: number, sourceDone: boolean, stream: boolean, progress: boolean): number
 
+/** How many items a host-driven source should keep handed over and not yet settled. */
+export declare function schedulePullTarget(id: number): number
+
 /**
  * Task `completed` ended (-1: none), `read` outcomes were read by a stream's
  * consumer; then advances to now. Writes the header and actions into `io`; returns
@@ -263,6 +270,12 @@ export declare function scheduleStep(id: number, io: Int32Array, completed: numb
 
 /** Stops the batch with the code of status `status` (its signal fired). */
 export declare function scheduleStop(id: number, status: number): void
+
+/**
+ * No task starts while more than `bound` outcomes wait unread (mapIterable's
+ * backpressure).
+ */
+export declare function scheduleUnreadBound(id: number, bound: number): void
 
 /**
  * Starts batch `id` of ops packed by JS (kinds, delays in ms, messages of the fail ops

@@ -4,9 +4,12 @@ backpressure, bad input."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from typing import Any
 
 import fanio
 import pytest
@@ -242,3 +245,150 @@ async def test_building_batch_results_leaves_the_gc_as_it_was() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _closed(coro: object) -> bool:
+    return inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("call", ["settle", "gather", "as_settled"])
+async def test_bad_arguments_close_every_coroutine_they_were_handed(call: str) -> None:
+    async def host() -> int:
+        return 1
+
+    for bad in ({"limit": 0}, {"timeout": -1}, {"on_progress": 3}):
+        coros = [host(), host()]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(fanio.InvalidArgument):
+                if call == "settle":
+                    await fanio.settle(coros, **bad)  # type: ignore[arg-type]
+                elif call == "gather":
+                    await fanio.gather(*coros, **bad)  # type: ignore[arg-type]
+                else:
+                    async for _ in fanio.as_settled(coros, **bad):  # type: ignore[arg-type]
+                        pass
+            assert all(_closed(c) for c in coros), bad
+    coro = host()
+    with pytest.raises(fanio.InvalidArgument):
+        await fanio.settle([coro, 42])  # type: ignore[list-item]
+    assert _closed(coro), "a non-awaitable item closes the coroutines beside it"
+
+
+def _no_callback_errors(loop: asyncio.AbstractEventLoop) -> list[dict[str, object]]:
+    seen: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: seen.append(context))
+    return seen
+
+
+@pytest.mark.parametrize("native", [True, False])
+async def test_a_raising_on_progress_rejects_the_batch_and_cancels_what_runs(native: bool) -> None:
+    seen = _no_callback_errors(asyncio.get_running_loop())
+    cancelled: list[int] = []
+
+    async def slow(i: int) -> int:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.append(i)
+            raise
+        return i
+
+    def boom(done: int, total: int) -> None:
+        if done >= 1:
+            raise KeyError("progress")
+
+    def items() -> list[Any]:
+        # Progress is reported at most every 100 ms: the op done at 150 ms brings the
+        # report that raises while the slow ones run.
+        first = [fanio.sleep(0, 0), fanio.sleep(0.15, 0)]
+        if native:
+            return first + [fanio.sleep(30, i) for i in range(1, 4)]
+        return first + [slow(i) for i in range(1, 4)]
+
+    with pytest.raises(KeyError):
+        await asyncio.wait_for(fanio.settle(items(), on_progress=boom), 10)
+    assert await eventually_no_running_ops() == 0
+    await asyncio.sleep(0.01)
+    if not native:
+        assert sorted(cancelled) == [1, 2, 3], "every started host task was cancelled"
+    with pytest.raises(KeyError):
+        async for _ in fanio.as_settled(items(), on_progress=boom, limit=3):
+            pass
+    assert await eventually_no_running_ops() == 0
+    assert seen == [], "nothing was printed as 'Exception in callback'"
+
+
+async def test_as_settled_pulls_an_async_source_lazily() -> None:
+    pulled = 0
+
+    async def endless() -> AsyncIterator[Awaitable[int]]:
+        nonlocal pulled
+        i = 0
+        while True:
+            pulled += 1
+            yield fanio.sleep(0.001, i)
+            i += 1
+
+    got = []
+    async for i, outcome in fanio.as_settled(endless(), limit=2):
+        got.append((i, outcome.value))
+        if len(got) == 20:
+            break
+    assert sorted(v for _, v in got) == list(range(20)) or len(got) == 20
+    assert pulled <= 20 + 2 + 1, f"pulled {pulled} items for 20 outcomes at limit 2"
+
+    async def hosts() -> AsyncIterator[Awaitable[int]]:
+        for i in range(5):
+            await asyncio.sleep(0)
+            yield asyncio.sleep(0.001, i)
+
+    assert sorted(o.value for _, o in [x async for x in fanio.as_settled(hosts(), limit=2)]) == list(range(5))
+    for bad in (3, "abc", None):
+        with pytest.raises(fanio.InvalidArgument):
+            async for _ in fanio.as_settled(bad):  # type: ignore[arg-type]
+                pass
+
+
+async def test_gather_behaves_like_asyncio_gather() -> None:
+    assert await fanio.gather() == []
+    runs = 0
+
+    async def once() -> str:
+        nonlocal runs
+        runs += 1
+        return "v"
+
+    coro = once()
+    assert await fanio.gather(coro, coro, fanio.sleep(0, 2)) == ["v", "v", 2]
+    assert runs == 1, "the same coroutine passed twice is awaited once"
+
+    victim = asyncio.ensure_future(asyncio.sleep(30))
+    asyncio.get_running_loop().call_later(0.01, victim.cancel)
+    with pytest.raises(asyncio.CancelledError):
+        await fanio.gather(victim, fanio.sleep(0, 1))
+    victim = asyncio.ensure_future(asyncio.sleep(30))
+    asyncio.get_running_loop().call_later(0.01, victim.cancel)
+    got = await fanio.gather(victim, fanio.sleep(0, 1), return_exceptions=True)
+    assert isinstance(got[0], asyncio.CancelledError) and got[1] == 1
+
+    with pytest.raises(TypeError):
+        await fanio.gather(fanio.sleep(0), 42)  # type: ignore[arg-type]
+
+
+def test_an_op_never_awaited_warns_when_collected() -> None:
+    with pytest.warns(RuntimeWarning, match="never awaited"):
+        op = fanio.sleep(0)
+        del op
+        gc.collect()
+
+    async def used() -> None:
+        await fanio.sleep(0)
+        await fanio.settle([fanio.sleep(0)])
+        with pytest.raises(fanio.InvalidArgument):
+            await fanio.settle([fanio.sleep(0)], limit=0)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="fanio op", category=RuntimeWarning)
+        asyncio.run(used())
+        gc.collect()

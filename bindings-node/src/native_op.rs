@@ -26,14 +26,26 @@ pub fn held(handle: u32) -> Option<Op> {
 }
 
 /// Forgets the ops of `handles`, whose JS ops were collected (an op running in a batch
-/// keeps running: the batch has its own reference).
+/// keeps running: the batch has its own reference). Returns how many of them were never
+/// awaited, settled or handed to a batch, for JS to warn about.
 #[napi]
-pub fn release_native(handles: &[u32]) {
+pub fn release_native(handles: &[u32]) -> u32 {
     OPS.with_borrow_mut(|t| {
-        for &k in handles {
-            t.remove(k);
-        }
-    });
+        handles
+            .iter()
+            .filter_map(|&k| t.remove(k))
+            .filter(|op| op.unobserved())
+            .count() as u32
+    })
+}
+
+/// A batch took charge of the op without running it through the core (a host-driven
+/// batch skipped it): it is not reported as never awaited.
+#[napi]
+pub fn hand_over_native(handle: u32) {
+    if let Some(op) = held(handle) {
+        op.hand_over();
+    }
 }
 
 /// Cancels the op in the core (its abort signal fired); see `Op::cancel`.

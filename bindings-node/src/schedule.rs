@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::time::Instant;
 
-use fanio_core::engine::scheduler::feed_target;
+use fanio_core::engine::scheduler::pull_target;
 use fanio_core::{Action, Scheduler};
 use napi_derive::napi;
 
@@ -69,13 +69,23 @@ pub fn schedule_free(id: u32) {
     TABLE.with_borrow_mut(|t| t.remove(id));
 }
 
-/// How many tasks a streamed source should keep handed over and not yet settled.
+/// How many items a host-driven source should keep handed over and not yet settled.
 #[napi]
-pub fn schedule_feed_target(id: u32) -> u32 {
+pub fn schedule_pull_target(id: u32) -> u32 {
     with(id, |s| {
-        feed_target(s.inner.limit()).min(u32::MAX as usize) as u32
+        pull_target(s.inner.limit()).min(u32::MAX as usize) as u32
     })
     .unwrap_or(0)
+}
+
+/// No task starts while more than `bound` outcomes wait unread (mapIterable's
+/// backpressure).
+#[napi]
+pub fn schedule_unread_bound(id: u32, bound: f64) {
+    with(id, |s| {
+        s.inner
+            .set_unread_bound(bound.min(usize::MAX as f64) as usize)
+    });
 }
 
 /// More tasks were handed over; `done` says the source has ended.

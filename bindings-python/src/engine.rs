@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use fanio_core::engine::native::{self as settle, ProgressFn};
-use fanio_core::engine::scheduler::feed_target;
+use fanio_core::engine::scheduler::{feed_target, pull_target};
 use fanio_core::{Action, Error, RawOptions, Unit, runtime};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -48,10 +48,16 @@ impl Options {
         ))
     }
 
-    /// How many items a streamed source should keep handed over ahead of the starts.
+    /// How many native ops a streamed source should keep handed over ahead of the starts.
     #[getter]
     fn feed_target(&self) -> usize {
         feed_target(self.0.limit)
+    }
+
+    /// How many items a host-driven source should keep handed over and not settled.
+    #[getter]
+    fn pull_target(&self) -> usize {
+        pull_target(self.0.limit)
     }
 }
 
@@ -92,6 +98,7 @@ pub fn native_batch(
     on_progress: Option<Py<PyAny>>,
 ) -> Option<NativeBatch> {
     let ops = native_ops(items)?;
+    ops.iter().for_each(fanio_core::Op::hand_over);
     Some(NativeBatch {
         ops: Mutex::new(Some(ops)),
         opts: options.0.clone(),

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use fanio_core::{Error, Value, engine::op as core_op, runtime};
+use pyo3::exceptions::PyRuntimeWarning;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
@@ -41,6 +42,12 @@ impl Op {
         Running(task.abort_handle())
     }
 
+    /// A call took charge of this op (a batch that then refused its arguments): it is
+    /// no longer the caller's to await, so it is not reported as never awaited.
+    fn _hand_over(&self) {
+        self.0.hand_over();
+    }
+
     /// A batch driven from Python skipped this op: it keeps that outcome for good.
     fn _settle(&self, py: Python<'_>, code: &str) -> PyResult<()> {
         let code = code_named(code).ok_or_else(|| invalid(py, format!("unknown code {code}")))?;
@@ -58,6 +65,32 @@ impl Op {
         item: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         generic_alias(cls, item)
+    }
+}
+
+impl Drop for Op {
+    /// An op collected without ever being awaited, settled or handed to a batch warns
+    /// as a coroutine never awaited does: `client.get(url)` without `await` is a bug.
+    fn drop(&mut self) {
+        if !self.0.unobserved() {
+            return;
+        }
+        Python::attach(|py| {
+            // Collected while an exception propagates: warn without clobbering it.
+            let pending = PyErr::take(py);
+            let warned = PyErr::warn(
+                py,
+                &py.get_type::<PyRuntimeWarning>(),
+                c"fanio op was never awaited (await it, or pass it to fanio.settle)",
+                1,
+            );
+            if let Err(e) = warned {
+                e.write_unraisable(py, None);
+            }
+            if let Some(e) = pending {
+                e.restore(py);
+            }
+        });
     }
 }
 

@@ -6,7 +6,17 @@ import decimal
 import ipaddress
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from types import TracebackType
 from typing import Any, ClassVar, Final, Generic, Literal, TypeVar, overload
 
@@ -26,7 +36,7 @@ class FanioError(Exception):
     def __init__(self, message: str = "", code: str | None = None, **fields: Any) -> None: ...
     def __getattr__(self, name: str) -> Any: ...
 
-class InvalidArgument(FanioError, ValueError):
+class InvalidArgument(FanioError, ValueError, TypeError):
     """E_INVALID_ARGUMENT: bad input from the caller; nothing was started."""
 
 class TimeoutError(FanioError, builtins.TimeoutError):
@@ -87,6 +97,7 @@ class Op(Generic[_T_co]):
     def __await__(self) -> Generator[Any, None, _T_co]: ...
     def _start(self, bridge: Any, fut: Any) -> Any: ...
     def _settle(self, code: str) -> None: ...
+    def _hand_over(self) -> None: ...
 
 class Fulfilled(Generic[_T_co]):
     """An op that ended with a value."""
@@ -150,7 +161,7 @@ async def gather(
     and everything still running is cancelled (asyncio.gather would leave it running)."""
 
 def as_settled(
-    aws: Iterable[Awaitable[_T]],
+    aws: Iterable[Awaitable[_T]] | AsyncIterable[Awaitable[_T]],
     *,
     limit: int | None = None,
     rate: float | None = None,

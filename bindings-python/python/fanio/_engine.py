@@ -13,7 +13,7 @@ import inspect
 import os
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
 from functools import partial
 from itertools import islice
 from typing import Any
@@ -57,30 +57,60 @@ os.register_at_fork(after_in_child=_forget_bridges)
 Start = Callable[[_fanio.Bridge, "asyncio.Future[Any]"], _fanio.Running]
 
 
-def await_native(start: Start) -> Generator[Any, None, Any]:
+def await_native(start: Start, progress: _Progress | None = None) -> Generator[Any, None, Any]:
     """What `Op.__await__` returns: awaits something running on the runtime. Cancelling
     the awaiting task aborts the runtime task, which drops the Rust future (and any
-    socket it holds)."""
+    socket it holds); so does a `progress` callback that raises."""
     loop = asyncio.get_running_loop()
     fut = loop.create_future()
     running = start(bridge(loop), fut)
+    if progress is not None:
+        progress.waiting = fut
     try:
         return (yield from fut)
     except BaseException:
         running.abort()
         raise
+    finally:
+        if progress is not None:
+            progress.waiting = None
 
 
 class _Native:
     """Makes `await_native` awaitable from Python code (a batch, a stream chunk)."""
 
-    __slots__ = ("start",)
+    __slots__ = ("progress", "start")
 
-    def __init__(self, start: Start) -> None:
+    def __init__(self, start: Start, progress: _Progress | None = None) -> None:
         self.start = start
+        self.progress = progress
 
     def __await__(self) -> Generator[Any, None, Any]:
-        return await_native(self.start)
+        return await_native(self.start, self.progress)
+
+
+class _Progress:
+    """Calls the caller's `on_progress`. The first exception it raises stops the batch:
+    the batch raises that exception and cancels what runs, rather than an 'Exception
+    in callback' printed while the batch goes on unobserved."""
+
+    __slots__ = ("callback", "error", "waiting")
+
+    def __init__(self, callback: ProgressCallback) -> None:
+        self.callback = callback
+        self.error: BaseException | None = None
+        # The native await to fail at once (native batches and streams).
+        self.waiting: asyncio.Future[Any] | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.error is not None:
+            return
+        try:
+            self.callback(done, total)
+        except Exception as e:
+            self.error = e
+            if self.waiting is not None and not self.waiting.done():
+                self.waiting.set_exception(e)
 
 
 # --- batches driven on the loop ---
@@ -89,6 +119,28 @@ class _Native:
 def _check_awaitable(i: int, aw: object) -> None:
     if not inspect.isawaitable(aw):
         raise InvalidArgument(f"item {i} is not awaitable: {type(aw).__name__}")
+
+
+def _refuse(aws: object) -> None:
+    """A call refused its arguments: every coroutine it was handed is closed (no 'never
+    awaited' warning) and every op handed over, as if the call had taken them."""
+    if not isinstance(aws, (list, tuple)):
+        return
+    for aw in aws:
+        if inspect.iscoroutine(aw):
+            aw.close()
+        elif type(aw) is Op:
+            aw._hand_over()
+
+
+def _source(aws: object, what: str) -> Iterator[Any]:
+    """An iterator over a batch's items; anything else is E_INVALID_ARGUMENT."""
+    if isinstance(aws, (str, bytes)) or inspect.isawaitable(aws):
+        raise InvalidArgument(f"{what} must be an iterable of awaitables, got {type(aws).__name__}")
+    try:
+        return iter(aws)  # type: ignore[call-overload,no-any-return]
+    except TypeError:
+        raise InvalidArgument(f"{what} must be an iterable of awaitables, got {type(aws).__name__}") from None
 
 
 def _discard(aw: object, code: str) -> None:
@@ -106,18 +158,21 @@ class _HostBatch:
     def __init__(
         self,
         options: _fanio.Options,
-        source: Iterator[Any],
+        source: Iterator[Any] | AsyncIterator[Any],
         known: int,
         source_done: bool,
         stream: bool,
         sink: Callable[[int, Outcome], None],
-        on_progress: ProgressCallback | None,
+        on_progress: _Progress | None,
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self.sched = _fanio.Scheduler(options, known, source_done, stream)
         self.source = source
         self.source_done = source_done
-        self.feed_target = options.feed_target
+        self.feed_target = options.pull_target
+        # An async source is pulled by a task, a chunk at a time (`pull_async`).
+        self.is_async = not isinstance(source, Iterator)
+        self.pulling: asyncio.Task[None] | None = None
         self.pending: dict[int, Any] = {}
         self.fed = 0
         self.settled = 0
@@ -128,6 +183,9 @@ class _HostBatch:
         self.on_progress = on_progress
         self.timer: asyncio.TimerHandle | None = None
         self.finished: asyncio.Future[None] = self.loop.create_future()
+        # What stopped the batch from the inside (the source or on_progress raised):
+        # the batch raises it once everything is cut off.
+        self.error: BaseException | None = None
 
     def add(self, items: list[Any]) -> None:
         for aw in items:
@@ -139,6 +197,11 @@ class _HostBatch:
         if self.source_done or self.fed - self.settled >= self.feed_target:
             return
         want = self.feed_target - (self.fed - self.settled)
+        if self.is_async:
+            if self.pulling is None:
+                self.pulling = self.loop.create_task(self.pull_async(want))
+            return
+        assert isinstance(self.source, Iterator)
         chunk = list(islice(self.source, want))
         for j, aw in enumerate(chunk):
             _check_awaitable(self.fed + j, aw)
@@ -148,8 +211,40 @@ class _HostBatch:
             self.source_done = True
             self.sched.end_source()
 
+    async def pull_async(self, want: int) -> None:
+        assert not isinstance(self.source, Iterator)
+        try:
+            for _ in range(want):
+                try:
+                    aw = await anext(self.source)
+                except StopAsyncIteration:
+                    self.source_done = True
+                    self.sched.end_source()
+                    break
+                _check_awaitable(self.fed, aw)
+                self.add([aw])
+                self.sched.extend(1)
+                self.poll()
+        except Exception as e:
+            self.fail(e)
+        finally:
+            self.pulling = None
+        self.poll()
+
+    def fail(self, error: BaseException) -> None:
+        if self.error is None:
+            self.error = error
+        if not self.source_done:
+            self.source_done = True
+            self.sched.end_source()
+        self.sched.stop("E_CANCELLED")
+
     def poll(self) -> None:
-        self.top_up()
+        if self.error is None:
+            try:
+                self.top_up()
+            except Exception as e:
+                self.fail(e)
         actions, wake = self.sched.poll()
         for i, error in actions:
             if error is None:
@@ -164,6 +259,10 @@ class _HostBatch:
         progress = self.sched.progress()
         if progress is not None and self.on_progress is not None:
             self.on_progress(*progress)
+            if self.on_progress.error is not None and self.error is None:
+                self.fail(self.on_progress.error)
+                self.poll()
+                return
         if self.sched.finished():
             if self.timer is not None:
                 self.timer.cancel()
@@ -195,6 +294,10 @@ class _HostBatch:
         self.ops.pop(i, None)
         if task.cancelled():
             error: BaseException | None = Cancelled("the awaitable was cancelled")
+            try:
+                task.result()
+            except asyncio.CancelledError as cancelled:
+                error.__cause__ = cancelled
         else:
             error = task.exception()
         self.sched.complete(i, error is not None)
@@ -217,6 +320,8 @@ class _HostBatch:
         """The awaiting task was cancelled: cancel what runs, close what never started."""
         if self.timer is not None:
             self.timer.cancel()
+        if self.pulling is not None:
+            self.pulling.cancel()
         for task in self.tasks.values():
             task.cancel()
         self.tasks.clear()
@@ -226,11 +331,11 @@ class _HostBatch:
         self.pending.clear()
 
 
-def _options(**kw: Any) -> _fanio.Options:
+def _options(**kw: Any) -> tuple[_fanio.Options, _Progress | None]:
     on_progress = kw.pop("on_progress")
     if on_progress is not None and not callable(on_progress):
         raise InvalidArgument(f"on_progress must be callable, got {type(on_progress).__name__}")
-    return _fanio.Options(**kw)
+    return _fanio.Options(**kw), None if on_progress is None else _Progress(on_progress)
 
 
 async def settle(
@@ -244,28 +349,33 @@ async def settle(
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> list[Outcome]:
-    options = _options(
-        limit=limit,
-        rate=rate,
-        fail_fast=fail_fast,
-        timeout=timeout,
-        deadline=deadline,
-        progress=progress,
-        on_progress=on_progress,
-    )
-    items = list(aws)
-    native = _fanio.native_batch(items, options, on_progress)
+    try:
+        options, reporter = _options(
+            limit=limit,
+            rate=rate,
+            fail_fast=fail_fast,
+            timeout=timeout,
+            deadline=deadline,
+            progress=progress,
+            on_progress=on_progress,
+        )
+        items = list(_source(aws, "aws"))
+        native = _fanio.native_batch(items, options, reporter)
+        if native is None:
+            for i, aw in enumerate(items):
+                _check_awaitable(i, aw)
+    except BaseException:
+        _refuse(items if "items" in locals() else aws)
+        raise
     if native is not None:
-        result: list[Outcome] = await _Native(native._start)
+        result: list[Outcome] = await _Native(native._start, reporter)
         return result
-    for i, aw in enumerate(items):
-        _check_awaitable(i, aw)
     results: list[Any] = [None] * len(items)
 
     def sink(i: int, outcome: Outcome) -> None:
         results[i] = outcome
 
-    batch = _HostBatch(options, iter(()), len(items), True, False, sink, on_progress)
+    batch = _HostBatch(options, iter(()), len(items), True, False, sink, reporter)
     batch.add(items)
     del items
     batch.poll()
@@ -274,6 +384,8 @@ async def settle(
     except BaseException:
         batch.abandon()
         raise
+    if batch.error is not None:
+        raise batch.error
     return results
 
 
@@ -287,8 +399,20 @@ async def gather(
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> list[Any]:
+    """`asyncio.gather` with fanio's options. As there, an awaitable passed twice is
+    awaited once, a child cancelled from outside is `asyncio.CancelledError`, and no
+    argument returns at once. Unlike there, raising cancels what still runs."""
+    if not aws:
+        return []
+    # Positions of each distinct awaitable, by identity as asyncio.gather keys them.
+    slot: dict[int, int] = {}
+    unique: list[Awaitable[Any]] = []
+    for aw in aws:
+        if id(aw) not in slot:
+            slot[id(aw)] = len(unique)
+            unique.append(aw)
     outcomes = await settle(
-        aws,
+        unique,
         limit=limit,
         rate=rate,
         fail_fast=not return_exceptions,
@@ -297,18 +421,27 @@ async def gather(
         progress=progress,
         on_progress=on_progress,
     )
+    errors = [_cancelled_child(o.error) if isinstance(o, Rejected) else None for o in outcomes]
     if return_exceptions:
-        return [o.value if isinstance(o, Fulfilled) else o.error for o in outcomes]
-    errors = [o.error for o in outcomes if isinstance(o, Rejected)]
-    if errors:
+        return [outcomes[slot[id(aw)]].value if errors[slot[id(aw)]] is None else errors[slot[id(aw)]] for aw in aws]
+    raised = [e for e in errors if e is not None]
+    if raised:
         # Under fail-fast one rejection stopped the batch and the rest were cancelled
         # because of it: raise that one.
-        raise next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
-    return [o.value for o in outcomes if isinstance(o, Fulfilled)]
+        raise next((e for e in raised if not isinstance(e, Cancelled)), raised[0])
+    return [outcomes[slot[id(aw)]].value for aw in aws]
+
+
+def _cancelled_child(error: BaseException) -> BaseException:
+    """The error gather reports for a rejection: a child that was cancelled from
+    outside the batch (not by fail-fast or a timeout) is asyncio's CancelledError."""
+    if isinstance(error, Cancelled) and isinstance(error.__cause__, asyncio.CancelledError):
+        return error.__cause__
+    return error
 
 
 async def as_settled(
-    aws: Iterable[Awaitable[Any]],
+    aws: Iterable[Awaitable[Any]] | AsyncIterable[Awaitable[Any]],
     *,
     limit: int | None = None,
     rate: float | None = None,
@@ -318,21 +451,31 @@ async def as_settled(
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> AsyncIterator[tuple[int, Outcome]]:
-    options = _options(
-        limit=limit,
-        rate=rate,
-        fail_fast=fail_fast,
-        timeout=timeout,
-        deadline=deadline,
-        progress=progress,
-        on_progress=on_progress,
-    )
-    source = iter(aws)
-    target = options.feed_target
-    first = list(islice(source, target))
-    ended = len(first) < target
-    if all(type(aw) is Op for aw in first):
-        stream = _fanio.Stream(options, bridge(asyncio.get_running_loop()), on_progress)
+    try:
+        options, reporter = _options(
+            limit=limit,
+            rate=rate,
+            fail_fast=fail_fast,
+            timeout=timeout,
+            deadline=deadline,
+            progress=progress,
+            on_progress=on_progress,
+        )
+        source: Iterator[Any] | AsyncIterator[Any]
+        if isinstance(aws, AsyncIterable):
+            source = aws.__aiter__()
+            first: list[Any] = []
+            ended = False
+        else:
+            source = _source(aws, "aws")
+            first = list(islice(source, options.feed_target))
+            ended = len(first) < options.feed_target
+    except BaseException:
+        _refuse(aws)
+        raise
+    if first and all(type(aw) is Op for aw in first):
+        assert isinstance(source, Iterator)
+        stream = _fanio.Stream(options, bridge(asyncio.get_running_loop()), reporter)
         try:
             stream.feed(first)
             del first
@@ -345,15 +488,19 @@ async def as_settled(
                     stream.feed(chunk)
                     if len(chunk) < want:
                         stream.end()
-                outcomes: list[tuple[int, Outcome]] | None = await _Native(stream._next)
+                outcomes: list[tuple[int, Outcome]] | None = await _Native(stream._next, reporter)
                 if outcomes is None:
                     return
                 for item in outcomes:
                     yield item
         finally:
             stream.close()
-    for i, aw in enumerate(first):
-        _check_awaitable(i, aw)
+    try:
+        for i, aw in enumerate(first):
+            _check_awaitable(i, aw)
+    except BaseException:
+        _refuse(first)
+        raise
     ready: deque[tuple[int, Outcome]] = deque()
     wakeup: list[asyncio.Future[None]] = []
 
@@ -362,7 +509,7 @@ async def as_settled(
         if wakeup and not wakeup[0].done():
             wakeup[0].set_result(None)
 
-    batch = _HostBatch(options, source, len(first), ended, True, sink, on_progress)
+    batch = _HostBatch(options, source, len(first), ended, True, sink, reporter)
     batch.add(first)
     del first
     try:
@@ -375,6 +522,8 @@ async def as_settled(
                     batch.sched.read(1)
                 batch.poll()
             elif batch.finished.done():
+                if batch.error is not None:
+                    raise batch.error
                 return
             else:
                 wakeup[:] = [batch.loop.create_future()]

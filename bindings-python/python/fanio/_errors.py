@@ -35,8 +35,10 @@ def _rebuild(cls: type[FanioError], message: str, code: str, fields: dict[str, A
     return cls(message, code, **fields)
 
 
-class InvalidArgument(FanioError, ValueError):
-    """Bad input from the caller; nothing was started."""
+class InvalidArgument(FanioError, ValueError, TypeError):
+    """Bad input from the caller; nothing was started. A ValueError, and a TypeError
+    too, so code written for asyncio (which raises TypeError for a non-awaitable) and
+    for bad values both catch it."""
 
     code = "E_INVALID_ARGUMENT"
 

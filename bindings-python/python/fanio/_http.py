@@ -279,7 +279,15 @@ class Client:
         """Sends every request (a URL, or a dict of `request` arguments plus ``method``
         and ``url``) with the options of ``fanio.settle``; one outcome per request, in
         order. Every request is checked here, before any is sent."""
-        ops = [self._op(i, item) for i, item in enumerate(requests)]
+        ops: list[Op[Response]] = []
+        try:
+            for i, item in enumerate(requests):
+                ops.append(self._op(i, item))
+        except BaseException:
+            # Made here, not by the caller: they are not the caller's to await.
+            for op in ops:
+                op._hand_over()
+            raise
         return settle(
             ops,
             limit=limit,

@@ -22,6 +22,7 @@ pub type ProgressFn = Box<dyn FnMut(usize, usize) + Send>;
 /// Runs every op under `opts`; outcomes come back in input order.
 pub async fn settle(ops: Vec<Op>, opts: Options, on_progress: Option<ProgressFn>) -> Vec<Outcome> {
     let n = ops.len();
+    ops.iter().for_each(Op::hand_over);
     let mut results: Vec<Option<Outcome>> = vec![None; n];
     let sched = Scheduler::new(opts, n, true, false);
     drive(sched, ops.into(), None, on_progress, |i, outcome| {
@@ -102,6 +103,7 @@ impl Stream {
     }
 
     pub fn feed(&mut self, ops: Vec<Op>) {
+        ops.iter().for_each(Op::hand_over);
         self.fed += ops.len();
         let _ = self.control.send(Control::Feed(ops));
     }

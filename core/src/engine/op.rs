@@ -1,7 +1,7 @@
 //! The lazy operation every native call produces: nothing runs until it is awaited or
 //! settled, and it runs at most once; later awaits get the same outcome back.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,17 +37,40 @@ enum State {
     Done(Outcome),
 }
 
+struct Shared {
+    state: Mutex<State>,
+    /// Handed to a batch (or to anything that takes charge of it): an op that is
+    /// collected still fresh is a mistake only if nobody took it.
+    handed: AtomicBool,
+}
+
 /// A handle to one lazy op; clones share it.
 #[derive(Clone)]
-pub struct Op(Arc<Mutex<State>>);
+pub struct Op(Arc<Shared>);
 
 impl Op {
     pub fn new(fut: impl Future<Output = Outcome> + Send + 'static) -> Self {
-        Op(Arc::new(Mutex::new(State::Ready(Box::pin(fut)))))
+        Op(Arc::new(Shared {
+            state: Mutex::new(State::Ready(Box::pin(fut))),
+            handed: AtomicBool::new(false),
+        }))
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Something took charge of the op (a batch, or a call that checked it and
+    /// failed): it is no longer the caller's to await.
+    pub fn hand_over(&self) {
+        self.0.handed.store(true, Ordering::Relaxed);
+    }
+
+    /// Never awaited, settled or handed to anything: what a binding warns about when
+    /// the host collects it, as Python does for a coroutine never awaited
+    /// (`client.get(url)` without `await` is otherwise a silent no-op).
+    pub fn unobserved(&self) -> bool {
+        !self.0.handed.load(Ordering::Relaxed) && matches!(*self.state(), State::Ready(_))
     }
 
     /// Runs the op, or joins the run under way, or returns the outcome it already has.

@@ -17,6 +17,14 @@ pub fn feed_target(limit: Option<usize>) -> usize {
     limit.map_or(1024, |l| l.saturating_mul(2).clamp(16, 1 << 16))
 }
 
+/// How many items a host-driven source should keep handed over and not yet settled: the
+/// limit, so a source is pulled as p-map pulls its input, one item per free slot (an
+/// endless generator under `limit=2` gives up only what can start). Host items are
+/// started one by one anyway; chunks would only pull ahead of need.
+pub fn pull_target(limit: Option<usize>) -> usize {
+    limit.unwrap_or_else(|| feed_target(None))
+}
+
 /// What a driver must do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -75,6 +83,12 @@ impl Scheduler {
 
     pub fn limit(&self) -> Option<usize> {
         self.opts.limit
+    }
+
+    /// A stream whose consumer buffers outcomes (p-map's `backpressure`): no op starts
+    /// while more than `bound` outcomes wait unread.
+    pub fn set_unread_bound(&mut self, bound: usize) {
+        self.unread_bound = Some(bound);
     }
 
     /// More ops were handed over (streamed source).
