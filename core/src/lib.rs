@@ -7,6 +7,7 @@ pub mod floor;
 pub mod http;
 pub mod op;
 pub mod progress;
+mod redact;
 pub mod runtime;
 pub mod schedule;
 pub mod settle;

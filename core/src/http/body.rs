@@ -5,7 +5,7 @@
 use bytes::{Bytes, BytesMut};
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{Code, Error, Result};
+use crate::error::Result;
 use crate::http::caps::{Release, Slot};
 use crate::http::errors;
 use crate::value::{Outcome, Value};
@@ -107,10 +107,7 @@ impl Stream {
         let State::Open(open) = &mut *state else {
             return match *state {
                 State::Ended => Ok(Value::Null),
-                _ => Err(Error::new(
-                    Code::Closed,
-                    format!("the streamed body of {} was closed", self.url),
-                )),
+                _ => Err(errors::stream_closed(&self.url)),
             };
         };
         let chunk = tokio::select! {
@@ -118,7 +115,7 @@ impl Stream {
             biased;
             _ = self.closing.cancelled() => {
                 *state = State::Closed;
-                return Err(Error::new(Code::Closed, format!("the streamed body of {} was closed", self.url)));
+                return Err(errors::stream_closed(&self.url));
             }
             _ = self.client.cancelled() => {
                 *state = State::Closed;

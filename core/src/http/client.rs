@@ -18,6 +18,7 @@ use crate::http::request::{self, RequestSpec};
 use crate::http::response::{self, Response};
 use crate::http::retry::{self, Retry, Tried};
 use crate::op::Op;
+use crate::redact;
 use crate::value::{Outcome, Value};
 
 /// An HTTP client. Clones share one connection pool, cookie jar and closed state.
@@ -49,8 +50,10 @@ impl Client {
             .base_url
             .as_deref()
             .map(|raw| {
-                let url = Url::parse(raw)
-                    .map_err(|e| Error::invalid(format!("invalid base_url {raw:?}: {e}")))?;
+                request::no_controls(raw, "base_url")?;
+                let url = Url::parse(raw).map_err(|e| {
+                    Error::invalid(format!("invalid base_url {:?}: {e}", redact::url(raw)))
+                })?;
                 request::check_scheme(&url, "base_url")?;
                 Ok::<_, Error>(url)
             })
@@ -332,14 +335,21 @@ async fn expiry(limit: Option<Duration>) {
 /// A proxy for every request, from an `http://`, `https://`, `socks5://` or
 /// `socks5h://` URL.
 fn proxy(raw: &str) -> Result<reqwest::Proxy> {
+    request::no_controls(raw, "proxy URL")?;
+    let shown = redact::url(raw);
     let url =
-        Url::parse(raw).map_err(|e| Error::invalid(format!("invalid proxy URL {raw:?}: {e}")))?;
+        Url::parse(raw).map_err(|e| Error::invalid(format!("invalid proxy URL {shown:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
         return Err(Error::invalid(format!(
-            "proxy {raw:?}: scheme must be http, https, socks5 or socks5h"
+            "proxy {shown:?}: scheme must be http, https, socks5 or socks5h"
         )));
     }
-    reqwest::Proxy::all(url).map_err(|e| Error::invalid(format!("invalid proxy {raw:?}: {e}")))
+    reqwest::Proxy::all(url.clone()).map_err(|e| {
+        Error::invalid(format!(
+            "invalid proxy {shown:?}: {}",
+            redact::secret_free(&e.to_string(), &url)
+        ))
+    })
 }
 
 /// The innermost message of a builder error, which says what was wrong.
