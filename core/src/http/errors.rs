@@ -87,9 +87,12 @@ fn is_tls(e: &(dyn StdError + 'static)) -> bool {
 }
 
 /// A peer that broke HTTP: closed mid-message, reset, or sent what does not parse.
+/// Any failure hyper reports is one: hyper reads the framing of the message (heads,
+/// chunk sizes, lengths), never its content, so a bad chunked body is E_PROTOCOL here
+/// while a body that does not decode (bad gzip) reaches the core without one.
 fn is_protocol(e: &(dyn StdError + 'static)) -> bool {
-    if let Some(h) = e.downcast_ref::<hyper::Error>() {
-        return h.is_incomplete_message() || h.is_parse() || h.is_closed() || h.is_canceled();
+    if e.is::<hyper::Error>() {
+        return true;
     }
     if e.is::<h2::Error>() {
         return true;
