@@ -154,6 +154,9 @@ module.exports = function install(kit) {
       } else if (key === 'timeout' && value === null) {
         // An explicit null: no total time limit (the default is 30 s).
         config.noTimeout = true;
+      } else if (key === 'maxResponseSize' && value === null) {
+        // An explicit null: no size limit (the core's default bounds bodies read whole).
+        config.noMaxResponseSize = true;
       } else if (key in CLIENT_OPTIONS) {
         if (value === null) continue;
         checkType(value, CLIENT_OPTIONS[key], key);

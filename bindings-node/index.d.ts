@@ -405,8 +405,10 @@ export interface ClientOptions {
   cookies?: boolean;
   userAgent?: string;
   retry?: Retry;
-  /** Largest response body accepted, in bytes; more is E_BODY_TOO_LARGE. */
-  maxResponseSize?: number;
+  /** Largest response body accepted, in bytes once decoded; more is E_BODY_TOO_LARGE.
+   * Default 64 MiB for bodies read whole (a streamed body is bounded only when this is
+   * given); `null`: no limit. */
+  maxResponseSize?: number | null;
   /** Turn 4xx and 5xx responses into E_HTTP_STATUS errors (default false). */
   errorForStatus?: boolean;
 }

@@ -139,6 +139,8 @@ export interface ClientConfig {
   userAgent?: string
   retry?: RetryConfig
   maxResponseSize?: number
+  /** The caller passed `maxResponseSize: null`: no size limit at all. */
+  noMaxResponseSize?: boolean
   errorForStatus?: boolean
 }
 

@@ -784,3 +784,24 @@ describe('postgres', { skip: pgSkip }, () => {
     await assert.rejects(db.fetchVal('SELECT 1'), code('E_CLOSED'));
   });
 });
+
+describe('database URLs', () => {
+  test('a password written any way never shows; CR, LF or NUL in a URL is E_INVALID_ARGUMENT', async () => {
+    for (const password of ['hun/ter2', 'hun?ter2', 'hun#ter2', 'hun@ter2', 'hun%2Fter2', 'hun%3Fter2', 'hun%40ter2']) {
+      for (const host of ['127.0.0.1:1', '[::1]:1']) {
+        // What the driver refuses throws at the call; the rest rejects when connecting.
+        await assert.rejects(
+          async () => connect(`postgres://postgres:${password}@${host}/test`),
+          (e) => {
+            assert.ok(['E_CONNECT', 'E_INVALID_ARGUMENT'].includes(e.code), e.code);
+            assert.ok(![e.message, e.stack, JSON.stringify({ ...e })].join(' ').includes('ter2'), password);
+            return true;
+          },
+        );
+      }
+    }
+    for (const url of ['postgres://u@h/db\r\n', 'postgres://u@h/d\x00b', 'sqlite:///tmp/a\nb.db']) {
+      assert.throws(() => connect(url), code('E_INVALID_ARGUMENT'), JSON.stringify(url));
+    }
+  });
+});

@@ -3,6 +3,8 @@
 // API and argument checks that fail before any I/O.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -464,5 +466,165 @@ describe('proxies', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('secrets, hostile URLs, bounded bodies', () => {
+  const SECRET = 'pw5ecret';
+  // Every way a password is written into a URL: plain, encoded, with the characters
+  // that end an authority unencoded; each with an IPv4 and an IPv6 host.
+  const PASSWORDS = [
+    SECRET,
+    `a%2F${SECRET}`,
+    `a%3F${SECRET}`,
+    `a%40${SECRET}`,
+    `a@${SECRET}`,
+    `a/${SECRET}`,
+    `a?${SECRET}`,
+  ];
+  /** Everything an error tells: message, stack, inspection and every own property. */
+  const shown = (e) => [e.message, e.stack, inspect(e), JSON.stringify({ ...e })].join(' ');
+
+  test('a password in a request URL never shows in an error', async (t) => {
+    const client = open(t);
+    let connectErrors = 0;
+    for (const password of PASSWORDS) {
+      for (const host of ['127.0.0.1:1', '[::1]:1']) {
+        let op;
+        try {
+          op = client.get(`http://user:${password}@${host}/x`);
+        } catch (e) {
+          assert.equal(e.code, 'E_INVALID_ARGUMENT');
+          assert.ok(!shown(e).includes(SECRET), password);
+          continue;
+        }
+        await assert.rejects(op, (e) => {
+          assert.equal(e.code, 'E_CONNECT');
+          assert.ok(!shown(e).includes(SECRET), password);
+          assert.ok(e.url.includes('user:***@'));
+          return true;
+        });
+        connectErrors += 1;
+      }
+    }
+    assert.ok(connectErrors >= 8);
+    const status = bed.http.replace('://', `://u:${SECRET}@`);
+    await assert.rejects(client.get(`${status}/status/500`, { errorForStatus: true }), (e) => {
+      assert.equal(e.status, 500);
+      assert.ok(!shown(e).includes(SECRET));
+      return true;
+    });
+  });
+
+  test('a password in a bad proxy or baseUrl never shows', () => {
+    for (const password of PASSWORDS) {
+      for (const options of [
+        { proxy: `http://u:${password}@[::1` },
+        { proxy: `ftp://u:${password}@proxy` },
+        { proxy: `u:${password}@proxy:3128` },
+        { baseUrl: `http://u:${password}@h:port/` },
+        { baseUrl: `ftp://u:${password}@h/` },
+      ]) {
+        assert.throws(
+          () => new Client(options),
+          (e) => e.code === 'E_INVALID_ARGUMENT' && !shown(e).includes(SECRET),
+          JSON.stringify(options),
+        );
+      }
+    }
+  });
+
+  test('CR, LF or NUL in a URL, baseUrl or proxy throws E_INVALID_ARGUMENT before any I/O', () => {
+    resetOpStats();
+    const client = new Client();
+    const based = new Client({ baseUrl: 'http://127.0.0.1:1/' });
+    for (const path of ['a\r\nX-Injected: 1', 'a?b=1\r\nc', 'a\x00b', 'a\nb']) {
+      const invalid = (e) => e.code === 'E_INVALID_ARGUMENT';
+      assert.throws(() => client.get(`http://127.0.0.1:1/${path}`), invalid, JSON.stringify(path));
+      assert.throws(() => client.stream('GET', `http://127.0.0.1:1/${path}`), invalid, JSON.stringify(path));
+      assert.throws(() => based.get(path), invalid, JSON.stringify(path));
+    }
+    assert.throws(
+      () => client.get('http://127.0.\r\n0.1:1/a'),
+      (e) => e.code === 'E_INVALID_ARGUMENT',
+    );
+    for (const options of [
+      { baseUrl: 'http://127.0.0.1:1/\r\n' },
+      { baseUrl: 'http://1\n27.0.0.1:1/' },
+      { proxy: 'http://127.0.0.1:1\r\n' },
+      { proxy: 'http://127.0.0.1:1/\x00' },
+    ]) {
+      assert.throws(
+        () => new Client(options),
+        (e) => e.code === 'E_INVALID_ARGUMENT',
+        JSON.stringify(options),
+      );
+    }
+    assert.equal(opStats().peak, 0);
+    client.close();
+    based.close();
+  });
+
+  test('a gzip bomb stops at the default maxResponseSize while it is decoded', async (t) => {
+    const client = open(t, { baseUrl: bed.http });
+    // Peak RSS from now on: writing 5 to clear_refs resets VmHWM to the current RSS.
+    const status = (field) =>
+      Number(readFileSync('/proc/self/status', 'utf8').match(new RegExp(`${field}:\\s+(\\d+)`))[1]);
+    globalThis.gc?.();
+    writeFileSync('/proc/self/clear_refs', '5');
+    const before = status('VmRSS');
+    let limit;
+    await assert.rejects(client.get('/encoding/gzip/bomb'), (e) => {
+      assert.equal(e.code, 'E_BODY_TOO_LARGE');
+      limit = e.limit;
+      return true;
+    });
+    const grownMb = (status('VmHWM') - before) / 1024;
+    assert.equal(limit, 64 * 1024 * 1024);
+    // The bomb expands to 200 MiB: held whole, the peak would grow by more than that.
+    assert.ok(grownMb < (2 * limit) / 2 ** 20, `peak RSS grew ${grownMb.toFixed(0)} MB`);
+  });
+
+  test('maxResponseSize can be raised or lifted (null); streams are bounded only when it is given', async (t) => {
+    const past = 64 * 1024 * 1024 + 1;
+    const byDefault = open(t, { baseUrl: bed.http });
+    await assert.rejects(byDefault.get(`/bytes/${past}`), (e) => e.code === 'E_BODY_TOO_LARGE');
+    let read = 0;
+    for await (const chunk of (await byDefault.stream('GET', `/bytes/${past}`)).body) read += chunk.length;
+    assert.equal(read, past);
+    for (const maxResponseSize of [null, past]) {
+      const client = open(t, { baseUrl: bed.http, maxResponseSize });
+      assert.equal((await client.get(`/bytes/${past}`)).content.length, past, String(maxResponseSize));
+    }
+    const small = open(t, { baseUrl: bed.http, maxResponseSize: 1000 });
+    const res = await small.stream('GET', '/bytes/5000');
+    await assert.rejects(
+      (async () => {
+        for await (const _ of res.body);
+      })(),
+      (e) => e.code === 'E_BODY_TOO_LARGE',
+    );
+  });
+
+  test('a malformed chunked body is E_PROTOCOL', async (t) => {
+    const client = open(t);
+    await assert.rejects(client.get(url('/bad-chunking')), (e) => {
+      assert.equal(e.code, 'E_PROTOCOL');
+      assert.ok(e.url.endsWith('/bad-chunking'));
+      return true;
+    });
+  });
+
+  test('close closes every pooled socket at once', async () => {
+    await freshCounters();
+    const client = new Client({ baseUrl: bed.http });
+    const results = await settle(Array.from({ length: 20 }, () => client.get('/slow?delay_ms=50')));
+    assert.ok(results.every((r) => r.status === 'fulfilled'));
+    assert.equal((await connections(bed.http)).open, 20);
+    // An op made but never run still holds the client: close must not wait for it.
+    const kept = client.get('/bytes/1');
+    await client.close();
+    await serverUntil((c) => c.open === 0);
+    assert.ok(kept);
   });
 });

@@ -433,3 +433,30 @@ async def test_closed_database(tmp_path: Path) -> None:
         await op
     with pytest.raises(fanio.ClosedError):
         await db.execute("SELECT 1")
+
+
+DB_PASSWORDS = ["hun/ter2", "hun?ter2", "hun#ter2", "hun@ter2", "hun%2Fter2", "hun%3Fter2", "hun%40ter2"]
+
+
+@pytest.mark.parametrize("password", DB_PASSWORDS)
+async def test_a_password_written_any_way_never_shows(password: str) -> None:
+    for host in ("127.0.0.1:1", "[::1]:1"):
+        with pytest.raises(fanio.FanioError) as e:
+            await fanio.connect(f"postgres://postgres:{password}@{host}/test")
+        assert e.value.code in ("E_CONNECT", "E_INVALID_ARGUMENT")
+        told = " ".join([str(e.value), repr(e.value), *(repr(getattr(e.value, n)) for n in e.value.fields)])
+        assert "ter2" not in told
+
+
+@pytest.mark.parametrize("password", ["s3/cr3t", "s3?cr3t", "s3%2Fcr3t"])
+async def test_the_repr_hides_a_password_holding_slash_or_question_mark(pg: fanio.Database, password: str) -> None:
+    url = PG_URL.replace("postgres://postgres@", f"postgres://postgres:{password}@")
+    db = await fanio.connect(url)  # trust auth: the password is not checked
+    assert "cr3t" not in repr(db) and "***" in repr(db)
+    await db.close()
+
+
+@pytest.mark.parametrize("url", ["postgres://u@h/db\r\n", "postgres://u@h/d\x00b", "sqlite:///tmp/a\nb.db"])
+def test_cr_lf_or_nul_in_a_database_url_is_invalid(url: str) -> None:
+    with pytest.raises(fanio.InvalidArgument):
+        fanio.connect(url)

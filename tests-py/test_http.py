@@ -526,3 +526,156 @@ async def test_requests_go_through_a_socks5_proxy(testbed: Server) -> None:
         with pytest.raises(fanio.ConnectError) as refused:
             await client.get("http://example.invalid/echo")
     assert refused.value.code == "E_CONNECT"
+
+
+# --- secrets, hostile URLs, bounded bodies, close ---
+
+SECRET = "pw5ecret"
+# Every way a password is written into a URL: plain, encoded, with the characters that
+# end an authority unencoded, with an IPv6 host.
+PASSWORDS = [SECRET, f"a%2F{SECRET}", f"a%3F{SECRET}", f"a%40{SECRET}", f"a@{SECRET}", f"a/{SECRET}", f"a?{SECRET}"]
+
+
+def shown(e: fanio.FanioError) -> str:
+    """Everything an error tells: message, repr and every field."""
+    return " ".join([str(e), repr(e), *(repr(getattr(e, name)) for name in e.fields)])
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+async def test_a_password_in_a_request_url_never_shows(password: str) -> None:
+    client = fanio.Client()
+    for host in ("127.0.0.1:1", "[::1]:1"):
+        try:
+            op = client.get(f"http://user:{password}@{host}/x")
+        except fanio.InvalidArgument as e:  # what does not parse fails at the call
+            assert SECRET not in shown(e)
+            continue
+        with pytest.raises(fanio.FanioError) as info:
+            await op
+        assert info.value.code == "E_CONNECT"
+        assert SECRET not in shown(info.value)
+        assert "user:***@" in info.value.url
+
+
+async def test_a_password_in_an_http_status_error_never_shows(testbed: Server) -> None:
+    url = testbed.http.replace("://", f"://u:{SECRET}@") + "/status/500"
+    async with fanio.Client() as client:
+        with pytest.raises(fanio.HttpStatusError) as info:
+            await client.get(url, error_for_status=True)
+    assert info.value.status == 500
+    assert SECRET not in shown(info.value)
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+def test_a_password_in_a_bad_proxy_or_base_url_never_shows(password: str) -> None:
+    for kwargs in (
+        {"proxy": f"http://u:{password}@[::1"},
+        {"proxy": f"ftp://u:{password}@proxy"},
+        {"proxy": f"u:{password}@proxy:3128"},
+        {"base_url": f"http://u:{password}@h:port/"},
+        {"base_url": f"ftp://u:{password}@h/"},
+    ):
+        with pytest.raises(fanio.InvalidArgument) as info:
+            fanio.Client(**kwargs)
+        assert SECRET not in shown(info.value), kwargs
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["path", "query", "host", "nul-path", "lf-only"],
+)
+def test_cr_lf_or_nul_in_a_request_url_is_refused_at_the_call(where: str) -> None:
+    url = {
+        "path": "http://127.0.0.1:1/a\r\nX-Injected: 1",
+        "query": "http://127.0.0.1:1/a?b=1\r\nc",
+        "host": "http://127.0.\r\n0.1:1/a",
+        "nul-path": "http://127.0.0.1:1/a\x00b",
+        "lf-only": "http://127.0.0.1:1/a\nb",
+    }[where]
+    fanio.reset_op_stats()
+    client = fanio.Client()
+    with pytest.raises(fanio.InvalidArgument):
+        client.get(url)
+    with pytest.raises(fanio.InvalidArgument):
+        client.stream("GET", url)
+    with pytest.raises(fanio.InvalidArgument):
+        fanio.Client("http://127.0.0.1:1/").get(url.removeprefix("http://127.0.0.1:1/"))
+    assert fanio.op_stats()["peak"] == 0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"base_url": "http://127.0.0.1:1/\r\n"},
+        {"base_url": "http://1\n27.0.0.1:1/"},
+        {"proxy": "http://127.0.0.1:1\r\n"},
+        {"proxy": "http://127.0.0.1:1/\x00"},
+    ],
+)
+def test_cr_lf_or_nul_in_base_url_or_proxy_is_refused(kwargs: dict[str, str]) -> None:
+    with pytest.raises(fanio.InvalidArgument):
+        fanio.Client(**kwargs)
+
+
+def _rss_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/self/status")
+
+
+async def test_a_gzip_bomb_stops_at_the_default_limit_while_decoding(testbed: Server) -> None:
+    async with fanio.Client(testbed.http) as client:
+        gc.collect()
+        # Peak RSS from now on: writing 5 to clear_refs resets VmHWM to the current RSS.
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        before = _rss_kb("VmRSS")
+        with pytest.raises(fanio.BodyTooLarge) as info:
+            await client.get("/encoding/gzip/bomb")
+        grown_mb = (_rss_kb("VmHWM") - before) / 1024
+    limit = info.value.limit
+    assert (info.value.code, limit) == ("E_BODY_TOO_LARGE", 64 * 1024 * 1024)
+    # The bomb expands to 200 MiB: held whole, the peak would grow by more than that.
+    assert grown_mb < 2 * limit / 2**20, f"peak RSS grew {grown_mb:.0f} MB"
+
+
+async def test_max_response_size_can_be_raised_or_lifted_and_bounds_streams_only_when_given(
+    testbed: Server,
+) -> None:
+    past = 64 * 1024 * 1024 + 1
+    async with fanio.Client(testbed.http) as default:
+        with pytest.raises(fanio.BodyTooLarge):
+            await default.get(f"/bytes/{past}")
+        # A streamed body is the caller's to bound: read past the default, chunk by chunk.
+        async with default.stream("GET", f"/bytes/{past}") as response:
+            assert sum([len(c) async for c in response.aiter_bytes()]) == past
+    async with fanio.Client(testbed.http, max_response_size=None) as lifted:
+        assert len((await lifted.get(f"/bytes/{past}")).content) == past
+    async with fanio.Client(testbed.http, max_response_size=past) as raised:
+        assert len((await raised.get(f"/bytes/{past}")).content) == past
+    async with fanio.Client(testbed.http, max_response_size=1000) as small:
+        async with small.stream("GET", "/bytes/5000") as response:
+            with pytest.raises(fanio.BodyTooLarge):
+                async for _ in response.aiter_bytes():
+                    pass
+
+
+async def test_a_malformed_chunked_body_is_a_protocol_error(testbed: Server) -> None:
+    async with fanio.Client(testbed.http) as client:
+        with pytest.raises(fanio.ProtocolError) as info:
+            await client.get("/bad-chunking")
+    assert info.value.code == "E_PROTOCOL" and info.value.url.endswith("/bad-chunking")
+
+
+async def test_close_closes_every_pooled_socket_at_once(testbed: Server) -> None:
+    await fresh_counters(testbed)
+    client = fanio.Client(testbed.http)
+    outcomes = await fanio.settle([client.get("/slow?delay_ms=50") for _ in range(20)])
+    assert all(isinstance(o, fanio.Fulfilled) for o in outcomes)
+    assert (await asyncio.to_thread(connections, testbed.http))["open"] == 20
+    await client.close()
+    # The Client object is still referenced: close alone must let every socket go.
+    assert await open_connections_settle(testbed) == 0
+    assert client.closed

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod error;
 pub mod floor;
 pub mod http;
+mod redact;
 pub mod runtime;
 pub mod value;
 

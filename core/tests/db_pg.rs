@@ -415,6 +415,39 @@ fn connect_failures_are_fast_typed_and_hide_the_password() {
     assert_eq!(e.code, Code::Connect);
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(!e.message.contains("hunter2"), "{}", e.message);
+    // Every way a password can be written, encoded or not: what the driver accepts
+    // fails to connect, what it refuses fails at the call; neither shows it.
+    for password in [
+        "hun/ter2",
+        "hun?ter2",
+        "hun#ter2",
+        "hun@ter2",
+        "hun%2Fter2",
+        "hun%3Fter2",
+        "hun%40ter2",
+    ] {
+        for host in ["127.0.0.1:1", "[::1]:1"] {
+            let url = format!("postgres://postgres:{password}@{host}/test");
+            let e = err(db::connect(&url, PoolOptions::default()));
+            assert!(
+                matches!(e.code, Code::Connect | Code::InvalidArgument),
+                "{url}: {:?}",
+                e.code
+            );
+            let shown = format!("{} {:?}", e.message, e.fields);
+            assert!(!shown.contains("ter2"), "{url}: {shown}");
+        }
+    }
+    let e = db::Config::parse("postgres://u:p@h/db\r\n", PoolOptions::default()).unwrap_err();
+    assert_eq!(e.code, Code::InvalidArgument);
+    for url in [
+        "postgres://u@h/d\0b",
+        "sqlite:///tmp/a\nb.db",
+        "sqlite::memory:\r",
+    ] {
+        let e = db::Config::parse(url, PoolOptions::default()).unwrap_err();
+        assert_eq!(e.code, Code::InvalidArgument, "{url:?}");
+    }
     let config = db::Config::parse(
         "postgres://postgres:hunter2@127.0.0.1:1/test",
         PoolOptions::default(),

@@ -8,7 +8,8 @@ use bytes::Bytes;
 use fanio_core::engine::native::settle;
 use fanio_core::error::Field;
 use fanio_core::http::{
-    Body, Client, ClientOptions, Http2Mode, RequestSpec, Response, RetryPolicy,
+    Body, Client, ClientOptions, DEFAULT_MAX_RESPONSE_SIZE, Http2Mode, RequestSpec, Response,
+    RetryPolicy, SizeLimit,
 };
 use fanio_core::{Code, Error, Op, Options, Outcome, Value, runtime};
 use serde_json::json;
@@ -443,7 +444,7 @@ fn a_dropped_stream_releases_its_connection() {
 fn broken_responses_are_protocol_errors() {
     let s = server();
     let c = client(ClientOptions::default());
-    for path in ["/drop", "/malformed"] {
+    for path in ["/drop", "/malformed", "/bad-chunking"] {
         let e = err(send(&c, get(format!("{}{path}", s.http_url()))));
         assert_eq!(e.code, Code::Protocol, "{path}: {}", e.message);
         assert!(text(&e, "url").unwrap().ends_with(path));
@@ -761,7 +762,7 @@ fn connect_errors_are_retried_and_report_attempts() {
 fn bodies_past_the_limit_are_refused() {
     let s = server();
     let c = client(ClientOptions {
-        max_response_size: Some(5000),
+        max_response_size: SizeLimit::Bytes(5000),
         ..Default::default()
     });
     assert_eq!(
@@ -792,6 +793,180 @@ fn bodies_past_the_limit_are_refused() {
         }
     };
     assert_eq!(e.code, Code::BodyTooLarge);
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_default_limit_as_it_is_decoded() {
+    let s = server();
+    let c = client(ClientOptions::default());
+    let e = err(send(
+        &c,
+        get(format!("{}/encoding/gzip/bomb", s.http_url())),
+    ));
+    assert_eq!(
+        (e.code, int(&e, "limit")),
+        (Code::BodyTooLarge, Some(DEFAULT_MAX_RESPONSE_SIZE as i64))
+    );
+    // Known from the head (Content-Length): refused before a byte is read.
+    let past = DEFAULT_MAX_RESPONSE_SIZE + 1;
+    let e = err(send(&c, get(format!("{}/bytes/{past}", s.http_url()))));
+    assert_eq!(e.code, Code::BodyTooLarge);
+    // Raised or lifted, a body past the default is read whole.
+    for limit in [SizeLimit::Bytes(past), SizeLimit::Unlimited] {
+        let c = client(ClientOptions {
+            max_response_size: limit,
+            ..Default::default()
+        });
+        let r = ok(send(&c, get(format!("{}/bytes/{past}", s.http_url()))));
+        assert_eq!(r.content.len() as u64, past, "{limit:?}");
+    }
+}
+
+#[test]
+fn a_streamed_body_is_bounded_only_when_a_limit_was_given() {
+    let s = server();
+    let past = DEFAULT_MAX_RESPONSE_SIZE + 1;
+    let read = |c: &Client| {
+        let r = ok(send(
+            c,
+            RequestSpec {
+                stream: true,
+                ..get(format!("{}/bytes/{past}", s.http_url()))
+            },
+        ));
+        let mut total = 0u64;
+        loop {
+            match chunk(&r) {
+                Ok(Value::Bytes(b)) => total += b.len() as u64,
+                Ok(_) => return Ok(total),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    assert_eq!(read(&client(ClientOptions::default())).unwrap(), past);
+    let limited = client(ClientOptions {
+        max_response_size: SizeLimit::Bytes(DEFAULT_MAX_RESPONSE_SIZE),
+        ..Default::default()
+    });
+    assert_eq!(read(&limited).unwrap_err().code, Code::BodyTooLarge);
+}
+
+#[test]
+fn close_closes_every_pooled_connection_at_once() {
+    let s = server();
+    eventually("a quiet server", || s.connections().open == 0);
+    let c = client(ClientOptions::default());
+    let ops: Vec<Op> = (0..20)
+        .map(|_| {
+            c.request(get(format!("{}/slow?delay_ms=50", s.http_url())))
+                .unwrap()
+        })
+        .collect();
+    // An op made but never run holds the client too: it must not keep the pool alive.
+    let kept = c.request(get(s.http_url())).unwrap();
+    let rt = runtime::handle();
+    let outcomes = rt
+        .block_on(rt.spawn(settle(ops, Options::default(), None)))
+        .unwrap();
+    assert!(outcomes.iter().all(|o| o.is_ok()));
+    assert_eq!(s.connections().open, 20, "all 20 sockets pooled");
+    c.close();
+    eventually("every pooled socket to close", || s.connections().open == 0);
+    drop(kept);
+}
+
+#[test]
+fn passwords_in_urls_never_reach_a_message_or_field() {
+    let port = dead_port();
+    let secret = "s3cr%2Ft";
+    let c = client(ClientOptions::default());
+    let e = err(send(
+        &c,
+        get(format!("http://user:{secret}@127.0.0.1:{port}/x")),
+    ));
+    assert_eq!(e.code, Code::Connect);
+    let shown = format!("{} {:?}", e.message, e.fields);
+    assert!(!shown.contains("s3cr"), "{shown}");
+    assert!(text(&e, "url").unwrap().contains("user:***@"));
+    let s = server();
+    let e = err(send(
+        &c,
+        RequestSpec {
+            error_for_status: Some(true),
+            ..get(format!(
+                "{}/status/500",
+                s.http_url().replace("://", &format!("://u:{secret}@"))
+            ))
+        },
+    ));
+    assert_eq!(e.code, Code::HttpStatus);
+    assert!(!format!("{} {:?}", e.message, e.fields).contains("s3cr"));
+    for proxy in [
+        format!("http://u:{secret}@[::1"),
+        format!("ftp://u:{secret}@h"),
+        format!("u:{secret}@proxy:3128"),
+    ] {
+        let e = Client::new(ClientOptions {
+            proxy: Some(proxy.clone()),
+            ..Default::default()
+        })
+        .err()
+        .unwrap();
+        assert_eq!(e.code, Code::InvalidArgument, "{proxy}");
+        assert!(!e.message.contains("s3cr"), "{}", e.message);
+    }
+    for url in [
+        format!("http://u:{secret}@h:bad/"),
+        format!("http://u:p/{secret}@h/"),
+        format!("ftp://u:{secret}@h/"),
+    ] {
+        let e = c.request(get(url.clone())).err().unwrap();
+        assert_eq!(e.code, Code::InvalidArgument, "{url}");
+        assert!(!e.message.contains("s3cr"), "{}", e.message);
+    }
+}
+
+#[test]
+fn cr_lf_and_nul_in_a_url_are_refused_before_any_io() {
+    let s = server();
+    let c = client(ClientOptions::default());
+    let base = s.http_url();
+    for url in [
+        format!("{base}/echo\r\nX-Injected: 1"),
+        format!("{base}/echo?a=1\r\nb"),
+        format!("{base}/echo\n"),
+        format!("{base}/echo\0"),
+        base.replace("127.0.0.1", "127.0.\r\n0.1"),
+        base.replace("127.0.0.1", "127.0.0.1\0"),
+    ] {
+        let e = c.request(get(url.clone())).err().map(|e| e.code);
+        assert_eq!(e, Some(Code::InvalidArgument), "{url:?}");
+    }
+    for base_url in [format!("{base}/\r\n"), base.replace("127", "1\n27")] {
+        let e = Client::new(ClientOptions {
+            base_url: Some(base_url.clone()),
+            ..Default::default()
+        })
+        .err()
+        .map(|e| e.code);
+        assert_eq!(e, Some(Code::InvalidArgument), "{base_url:?}");
+    }
+    let e = Client::new(ClientOptions {
+        proxy: Some(format!("{}\r\n", s.proxy_url())),
+        ..Default::default()
+    })
+    .err()
+    .map(|e| e.code);
+    assert_eq!(e, Some(Code::InvalidArgument));
+    // Params are data: a newline in a value is sent percent-encoded, as given.
+    let r = ok(send(
+        &c,
+        RequestSpec {
+            params: vec![("a".into(), "1\r\n2".into())],
+            ..get(format!("{base}/echo"))
+        },
+    ));
+    assert_eq!(echo(&r)["args"]["a"][0], "1\r\n2");
 }
 
 /// 100 requests at once through a client with `opts`, measured from a quiet server.

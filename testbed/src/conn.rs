@@ -4,7 +4,7 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -44,8 +44,9 @@ pub struct ConnCtx {
     pub shared: Arc<Shared>,
     pub listener: Listener,
     pub tally: Tally,
-    /// Set by `/malformed`: the next write on the connection sends garbage instead.
-    pub malformed: AtomicBool,
+    /// Set by `/malformed` and `/bad-chunking`: the next write on the connection
+    /// sends these bytes instead, then fails.
+    pub wire_bytes: OnceLock<&'static [u8]>,
 }
 
 pub async fn accept_loop(
@@ -70,7 +71,7 @@ pub async fn accept_loop(
             shared: shared.clone(),
             listener: kind,
             tally: Tally::default(),
-            malformed: AtomicBool::new(false),
+            wire_bytes: OnceLock::new(),
         });
         let tls = tls.clone();
         tokio::spawn(async move {
@@ -112,11 +113,17 @@ where
 }
 
 /// What `/malformed` writes as its "response": not HTTP/1 nor an HTTP/2 frame.
-const GARBAGE: &[u8] = b"NOT-HTTP \x00\xff\xfe garbage\r\n\r\n";
+pub const GARBAGE: &[u8] = b"NOT-HTTP \x00\xff\xfe garbage\r\n\r\n";
+
+/// What `/bad-chunking` writes: a valid HTTP/1.1 head and first chunk, then a chunk
+/// size line that is no hex number.
+pub const BAD_CHUNKING: &[u8] = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\
+content-type: text/plain\r\n\r\n5\r\nhello\r\nZZ not a size\r\nxx\r\n0\r\n\r\n";
 
 /// The connection's byte stream as hyper sees it (above TLS). It passes everything
-/// through until `/malformed` asks for garbage: then the response hyper writes is
-/// replaced by [`GARBAGE`], and the write fails so hyper closes the connection.
+/// through until a route asks for canned bytes (`ConnCtx::wire_bytes`): then the
+/// response hyper writes is replaced by them, and the write fails so hyper closes the
+/// connection.
 struct Wire<S> {
     io: S,
     ctx: Arc<ConnCtx>,
@@ -124,9 +131,9 @@ struct Wire<S> {
 }
 
 impl<S: AsyncWrite + Unpin> Wire<S> {
-    fn poll_garbage(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        while self.garbage_sent < GARBAGE.len() {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, &GARBAGE[self.garbage_sent..]))?;
+    fn poll_garbage(&mut self, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>> {
+        while self.garbage_sent < bytes.len() {
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, &bytes[self.garbage_sent..]))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -139,8 +146,8 @@ impl<S: AsyncWrite + Unpin> Wire<S> {
         )))
     }
 
-    fn poisoned(&self) -> bool {
-        self.ctx.malformed.load(Ordering::Relaxed)
+    fn poisoned(&self) -> Option<&'static [u8]> {
+        self.ctx.wire_bytes.get().copied()
     }
 }
 
@@ -160,8 +167,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Wire<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.poisoned() {
-            return self.poll_garbage(cx);
+        if let Some(bytes) = self.poisoned() {
+            return self.poll_garbage(cx, bytes);
         }
         Pin::new(&mut self.io).poll_write(cx, buf)
     }
@@ -171,8 +178,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Wire<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        if self.poisoned() {
-            return self.poll_garbage(cx);
+        if let Some(bytes) = self.poisoned() {
+            return self.poll_garbage(cx, bytes);
         }
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }

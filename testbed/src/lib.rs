@@ -5,10 +5,10 @@
 //!
 //! Routes: `/bytes/{n}[?chunked=1]` (byte `i` is `b"a".."z"[i % 26]`), `/echo[/...]`,
 //! `/json`, `/json/bad`, `/status/{code}`, `/redirect/{n}?code&kind`, `/redirect-to?url&code`,
-//! `/encoding/{gzip|br|zstd|deflate}`, `/encoding/gzip/corrupt`,
+//! `/encoding/{gzip|br|zstd|deflate}`, `/encoding/gzip/corrupt`, `/encoding/gzip/bomb`,
 //! `/text/{latin1|utf8|utf16|bad-utf8|none}`, `/cookies/set?k=v`, `/cookies`,
 //! `/stream/{n}?delay_ms&size` (each chunk: the first `size` pattern bytes), `/drop`,
-//! `/never`, `/slow?delay_ms`, `/slow-body?delay_ms`, `/malformed`,
+//! `/never`, `/slow?delay_ms`, `/slow-body?delay_ms`, `/malformed`, `/bad-chunking`,
 //! `/flaky?key&fail&status&retry_after[&date=1]`, `GET /__connections`,
 //! `POST /__connections/reset`. Bad parameters answer 400, unknown paths 404.
 //!
@@ -29,6 +29,6 @@ mod stats;
 mod tls;
 
 pub use body::pattern_bytes;
-pub use routes::{JSON_DOC, TEXT};
+pub use routes::{BOMB_SIZE, JSON_DOC, TEXT};
 pub use server::{Config, Server};
 pub use stats::Connections;

@@ -157,6 +157,38 @@ sc(
     error={"code": "E_INVALID_ARGUMENT"},
     before_io=True,
 )
+# A URL parser strips CR and LF and encodes NUL: what would be sent is not what was
+# given, so they are refused wherever URL text comes from.
+for what, url in [
+    ("CRLF in the path", "$http/echo\r\nX-Injected: 1"),
+    ("CRLF in the query", "$http/echo?a=1\r\nb=2"),
+    ("LF alone in the path", "$http/echo\nx"),
+    ("CR alone in the path", "$http/echo\rx"),
+    ("NUL in the path", "$http/echo\u0000x"),
+    ("CRLF in the host", "http://127.0.\r\n0.1:1/x"),
+    ("NUL in the host", "http://127.0.0.1\u0000:1/x"),
+]:
+    sc(f"{what} of a URL is invalid", G(url), error={"code": "E_INVALID_ARGUMENT"}, before_io=True)
+sc(
+    "CRLF in a URL joined onto base_url is invalid",
+    G("echo\r\nX-Injected: 1"),
+    client={"base_url": "$http/"},
+    error={"code": "E_INVALID_ARGUMENT"},
+    before_io=True,
+)
+for what, opts in [
+    ("CRLF in base_url", {"base_url": "$http/\r\n"}),
+    ("LF in the host of base_url", {"base_url": "http://127.0.\n0.1:1/"}),
+    ("NUL in base_url", {"base_url": "$http/\u0000"}),
+    ("CRLF in the proxy URL", {"proxy": "$proxy\r\n"}),
+    ("NUL in the proxy URL", {"proxy": "$proxy/\u0000"}),
+]:
+    sc(f"{what} is invalid", client=opts, client_error="E_INVALID_ARGUMENT")
+sc(
+    "params are data: CRLF and NUL in a value are sent percent-encoded, as given",
+    G("$http/echo", params=[["a", "1\r\n2"], ["b", "x\u0000y"]]),
+    {"status": 200, "echo": {"args": {"a": ["1\r\n2"], "b": ["x\u0000y"]}}},
+)
 sc("an unknown http2 mode is invalid", client={"http2": "sometimes"}, client_error="E_INVALID_ARGUMENT")
 sc(
     "max_connections_per_host of 0 is invalid",
@@ -273,6 +305,12 @@ sc(
 sc("a refused connection is E_CONNECT", G("$closed/x"), error={"code": "E_CONNECT"})
 sc("a connection dropped mid-body is E_PROTOCOL", G("$http/drop"), error={"code": "E_PROTOCOL"})
 sc("a malformed response is E_PROTOCOL", G("$http/malformed"), error={"code": "E_PROTOCOL"})
+sc("a malformed chunked body is E_PROTOCOL", G("$http/bad-chunking"), error={"code": "E_PROTOCOL"})
+sc(
+    "a gzip bomb is refused at the default max_response_size (64 MiB) while it is decoded",
+    G("$http/encoding/gzip/bomb"),
+    error={"code": "E_BODY_TOO_LARGE", "fields": {"limit": 64 * 1024 * 1024}},
+)
 sc(
     "a body over max_response_size is E_BODY_TOO_LARGE",
     G("$http/bytes/5000"),

@@ -3,7 +3,9 @@
 //! native op handle (lazy: nothing is sent until JS awaits or settles it).
 
 use bytes::Bytes;
-use fanio_core::http::{Body, Client, ClientOptions, Http2Mode, RequestSpec, RetryPolicy};
+use fanio_core::http::{
+    Body, Client, ClientOptions, Http2Mode, RequestSpec, RetryPolicy, SizeLimit,
+};
 use fanio_core::{Code, Error, Result};
 use napi::Env;
 use napi::bindgen_prelude::Buffer;
@@ -39,6 +41,8 @@ pub struct ClientConfig {
     pub user_agent: Option<String>,
     pub retry: Option<RetryConfig>,
     pub max_response_size: Option<f64>,
+    /// The caller passed `maxResponseSize: null`: no size limit at all.
+    pub no_max_response_size: Option<bool>,
     pub error_for_status: Option<bool>,
 }
 
@@ -99,7 +103,11 @@ fn client_options(c: ClientConfig) -> Result<ClientOptions> {
     o.cookies = c.cookies.unwrap_or(o.cookies);
     o.user_agent = c.user_agent.unwrap_or(o.user_agent);
     o.retry = c.retry.map(retry_policy).transpose()?;
-    o.max_response_size = count(c.max_response_size, "maxResponseSize")?;
+    if c.no_max_response_size == Some(true) {
+        o.max_response_size = SizeLimit::Unlimited;
+    } else if let Some(n) = count(c.max_response_size, "maxResponseSize")? {
+        o.max_response_size = SizeLimit::Bytes(n);
+    }
     o.error_for_status = c.error_for_status.unwrap_or(o.error_for_status);
     Ok(o)
 }

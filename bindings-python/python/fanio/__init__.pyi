@@ -398,9 +398,12 @@ class Client:
         cookies: bool = True,
         user_agent: str | None = None,
         retry: Retry | None = None,
-        max_response_size: int | None = None,
+        max_response_size: int | None = ...,
         error_for_status: bool = False,
-    ) -> None: ...
+    ) -> None:
+        """``max_response_size``: the most bytes a body read whole may hold once
+        decoded (default 64 MiB; ``None``: no limit); a streamed body is bounded only
+        when it is given."""
     async def __aenter__(self) -> Client: ...
     async def __aexit__(self, *exc_info: object) -> None: ...
     async def close(self) -> None:

@@ -115,6 +115,7 @@ class HttpClient:
         user_agent: str | None,
         retry: Retry | None,
         max_response_size: int | None,
+        no_max_response_size: bool,
         error_for_status: bool,
     ) -> None: ...
     def request(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from . import _fanio
 from ._engine import ProgressCallback, settle
@@ -89,6 +89,18 @@ class _Streaming:
             await response.aclose()
 
 
+class _CoreDefault:
+    """The default of an option whose ``None`` lifts a limit: the core's own value,
+    declared there once (see the README for what it is)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<core default>"
+
+
+_CORE_DEFAULT: Final = _CoreDefault()
+
 _REQUEST_KEYS = frozenset(
     {"method", "url", "params", "headers", "json", "form", "content", "timeout", "error_for_status"}
 )
@@ -149,9 +161,10 @@ class Client:
         cookies: bool = True,
         user_agent: str | None = None,
         retry: Retry | None = None,
-        max_response_size: int | None = None,
+        max_response_size: int | None | _CoreDefault = _CORE_DEFAULT,
         error_for_status: bool = False,
     ) -> None:
+        core_size = isinstance(max_response_size, _CoreDefault)
         self._native = _fanio.HttpClient(
             base_url,
             headers,
@@ -172,7 +185,8 @@ class Client:
             cookies,
             user_agent,
             retry,
-            max_response_size,
+            None if core_size else max_response_size,
+            not core_size and max_response_size is None,
             error_for_status,
         )
 

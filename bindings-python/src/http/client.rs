@@ -3,7 +3,7 @@
 //! back as a `fanio.Op`. Every check that is not about Python types is the core's.
 
 use fanio_core::Unit;
-use fanio_core::http::{Body, Client, ClientOptions, Http2Mode, RequestSpec};
+use fanio_core::http::{Body, Client, ClientOptions, Http2Mode, RequestSpec, SizeLimit};
 use pyo3::prelude::*;
 
 use super::args::{Scalars, content, count, flag, opt_flag, pairs, size, text, text_or_path};
@@ -35,12 +35,13 @@ fn required_text(py: Python<'_>, value: &Bound<'_, PyAny>, name: &str) -> PyResu
 #[pymethods]
 impl HttpClient {
     /// `timeout` has no default here: the Python half always passes it, and None means
-    /// no total limit. Every other None means "the core's default".
+    /// no total limit; `no_max_response_size`: the caller passed None, no size limit.
+    /// Every other None means "the core's default".
     #[new]
     #[pyo3(signature = (base_url, headers, timeout, connect_timeout, read_timeout, pool_max_idle_per_host,
                         max_connections, max_connections_per_host, http2, follow_redirects, max_redirects,
                         verify, ca_certs, client_cert, client_key, proxy, cookies, user_agent, retry,
-                        max_response_size, error_for_status))]
+                        max_response_size, no_max_response_size, error_for_status))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -64,6 +65,7 @@ impl HttpClient {
         user_agent: Option<&Bound<'_, PyAny>>,
         retry: Option<&Bound<'_, PyAny>>,
         max_response_size: Option<&Bound<'_, PyAny>>,
+        no_max_response_size: bool,
         error_for_status: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
         let defaults = ClientOptions::default();
@@ -112,7 +114,11 @@ impl HttpClient {
             cookies: flag(py, cookies, "cookies")?,
             user_agent: text(py, user_agent, "user_agent")?.unwrap_or(defaults.user_agent),
             retry,
-            max_response_size: count(py, max_response_size, "max_response_size")?,
+            max_response_size: match count(py, max_response_size, "max_response_size")? {
+                Some(n) => SizeLimit::Bytes(n),
+                None if no_max_response_size => SizeLimit::Unlimited,
+                None => SizeLimit::Default,
+            },
             error_for_status: flag(py, error_for_status, "error_for_status")?,
         };
         Ok(HttpClient(Client::new(opts).or_raise(py)?))

@@ -1,6 +1,6 @@
 //! Turning a database URL and pool options into a checked configuration before any
-//! I/O, so a typo fails at the call with E_INVALID_ARGUMENT, and keeping the password
-//! of a URL out of every message.
+//! I/O, so a typo fails at the call with E_INVALID_ARGUMENT; every message names the
+//! URL by its redacted label.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Backend, Database, DbInner, PoolOptions, pg, sqlite};
 use crate::engine::Op;
 use crate::error::{Error, Result};
+use crate::redact;
 use crate::value::Value;
 
 pub(crate) enum Target {
@@ -35,7 +36,12 @@ impl Config {
     /// (`user:pass@host:port/db?sslmode=...`), `sqlite:///abs/path.db`,
     /// `sqlite://relative.db`, `sqlite::memory:`.
     pub fn parse(url: &str, opts: PoolOptions) -> Result<Config> {
-        let label: Arc<str> = redact(url).into();
+        let label: Arc<str> = redact::url(url).into();
+        if url.contains(['\r', '\n', '\0']) {
+            return Err(Error::invalid(format!(
+                "database URL {label:?} holds a CR, LF or NUL character"
+            )));
+        }
         if opts.max_connections == 0 {
             return Err(Error::invalid("max_connections must be at least 1"));
         }
@@ -84,67 +90,5 @@ impl Config {
                 label,
             }))))
         })
-    }
-}
-
-/// The URL with its password (in the user info or a `password=` parameter) replaced
-/// by `***`.
-pub(crate) fn redact(url: &str) -> String {
-    let url = redact_user_info(url);
-    let Some((base, query)) = url.split_once('?') else {
-        return url;
-    };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-            _ => pair.to_string(),
-        })
-        .collect();
-    format!("{base}?{}", query.join("&"))
-}
-
-fn redact_user_info(url: &str) -> String {
-    let Some(start) = url.find("://").map(|i| i + 3) else {
-        return url.to_string();
-    };
-    let rest = &url[start..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_string();
-    };
-    match authority[..at].find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..start],
-            &authority[..colon],
-            &url[start + at..]
-        ),
-        None => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn redact_hides_only_the_password() {
-        assert_eq!(
-            redact("postgres://u:s3cret@h:5432/db?x=1"),
-            "postgres://u:***@h:5432/db?x=1"
-        );
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("sqlite::memory:"), "sqlite::memory:");
-        assert_eq!(
-            redact("postgres://h/db?password=x"),
-            "postgres://h/db?password=***"
-        );
-        assert_eq!(
-            redact("postgres://h/db?a=1&password=x&b=2"),
-            "postgres://h/db?a=1&password=***&b=2"
-        );
     }
 }

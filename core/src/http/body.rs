@@ -1,16 +1,18 @@
-//! Reading a response body: all at once (counting against `max_response_size` only
-//! when one is set), or chunk by chunk for a streamed response, whose connection is let
+//! Reading a response body: all at once (counting against `max_response_size` as it
+//! is decoded), or chunk by chunk for a streamed response, whose connection is let
 //! go as soon as it is closed or dropped.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{Code, Error, Result};
+use crate::error::Result;
 use crate::http::caps::{Release, Slot};
 use crate::http::errors;
 use crate::value::{Outcome, Value};
 
-/// The whole body of `resp`, or E_BODY_TOO_LARGE past `limit` bytes.
+/// The whole body of `resp`, or E_BODY_TOO_LARGE past `limit` bytes. The body arrives
+/// decoded in small chunks, so it is counted as it is decoded, and no more than the
+/// limit is ever held: a bomb costs the limit, not what it expands to.
 pub(crate) async fn read_all(
     mut resp: reqwest::Response,
     limit: Option<u64>,
@@ -26,18 +28,36 @@ pub(crate) async fn read_all(
     if resp.content_length().is_some_and(|n| n > limit) {
         return Err(errors::too_large(limit, url));
     }
-    let mut buf = BytesMut::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| errors::from_reqwest(&e, url))?
-    {
-        if (buf.len() + chunk.len()) as u64 > limit {
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    // The decoded chunks are kept as they come and joined once at the end: a buffer
+    // grown by doubling would copy itself along the way, and some allocators (mimalloc,
+    // in the Node addon) keep each smaller step, so a bomb cut off at 64 MiB cost
+    // 138 MB there; kept as chunks, it costs the limit.
+    let mut chunks = Vec::new();
+    let mut total = 0usize;
+    while let Some(c) = chunk(&mut resp, url).await? {
+        total += c.len();
+        if total > cap {
             return Err(errors::too_large(limit, url));
         }
-        buf.extend_from_slice(&chunk);
+        chunks.push(c);
     }
-    Ok(buf.freeze())
+    if chunks.len() <= 1 {
+        // Most bodies come in one piece: kept as it came, as an unlimited read would.
+        return Ok(chunks.pop().map_or_else(Bytes::new, owned));
+    }
+    let mut buf = Vec::with_capacity(total);
+    // Each chunk is let go once copied: the pages of `buf` fill as the chunks free theirs.
+    for c in chunks.drain(..) {
+        buf.extend_from_slice(&c);
+    }
+    Ok(Bytes::from(buf))
+}
+
+async fn chunk(resp: &mut reqwest::Response, url: &str) -> Result<Option<Bytes>> {
+    resp.chunk()
+        .await
+        .map_err(|e| errors::from_reqwest(&e, url))
 }
 
 /// Below this size a body read in one piece is copied out of the buffer it came in.
@@ -107,10 +127,7 @@ impl Stream {
         let State::Open(open) = &mut *state else {
             return match *state {
                 State::Ended => Ok(Value::Null),
-                _ => Err(Error::new(
-                    Code::Closed,
-                    format!("the streamed body of {} was closed", self.url),
-                )),
+                _ => Err(errors::stream_closed(&self.url)),
             };
         };
         let chunk = tokio::select! {
@@ -118,7 +135,7 @@ impl Stream {
             biased;
             _ = self.closing.cancelled() => {
                 *state = State::Closed;
-                return Err(Error::new(Code::Closed, format!("the streamed body of {} was closed", self.url)));
+                return Err(errors::stream_closed(&self.url));
             }
             _ = self.client.cancelled() => {
                 *state = State::Closed;

@@ -2,7 +2,7 @@
 //! request into a lazy `Op` that runs on the core's runtime with the client's retries,
 //! caps, size limit, timeouts and close signal.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use http::HeaderMap;
@@ -14,10 +14,11 @@ use crate::error::{Code, Error, Result};
 use crate::http::body::{self, Stream};
 use crate::http::caps::{self, Caps, Release};
 use crate::http::errors;
-use crate::http::options::{ClientOptions, Http2Mode, pem};
+use crate::http::options::{ClientOptions, Http2Mode, SizeLimit, pem};
 use crate::http::request::{self, RequestSpec};
 use crate::http::response::{self, Response};
 use crate::http::retry::{self, Retry, Tried};
+use crate::redact;
 use crate::value::{Outcome, Value};
 
 /// An HTTP client. Clones share one connection pool, cookie jar and closed state.
@@ -25,11 +26,14 @@ use crate::value::{Outcome, Value};
 pub struct Client(Arc<Inner>);
 
 struct Inner {
-    http: reqwest::Client,
+    /// Taken by `close`: the connection pool, and every idle socket in it, goes at
+    /// once, not when the last handle of this client (a binding's object, an op made
+    /// but never run) is dropped.
+    http: Mutex<Option<reqwest::Client>>,
     base_url: Option<Url>,
     timeout: Option<Duration>,
     retry: Option<Retry>,
-    max_response_size: Option<u64>,
+    max_response_size: SizeLimit,
     error_for_status: bool,
     caps: Option<Arc<Caps>>,
     closed: CancellationToken,
@@ -49,8 +53,10 @@ impl Client {
             .base_url
             .as_deref()
             .map(|raw| {
-                let url = Url::parse(raw)
-                    .map_err(|e| Error::invalid(format!("invalid base_url {raw:?}: {e}")))?;
+                request::no_controls(raw, "base_url")?;
+                let url = Url::parse(raw).map_err(|e| {
+                    Error::invalid(format!("invalid base_url {:?}: {e}", redact::url(raw)))
+                })?;
                 request::check_scheme(&url, "base_url")?;
                 Ok::<_, Error>(url)
             })
@@ -138,7 +144,7 @@ impl Client {
             .build()
             .map_err(|e| Error::invalid(format!("invalid client options: {}", source_text(&e))))?;
         Ok(Client(Arc::new(Inner {
-            http,
+            http: Mutex::new(Some(http)),
             base_url,
             timeout: opts.timeout,
             retry,
@@ -177,9 +183,11 @@ impl Client {
     }
 
     /// Closes the client: new requests fail with E_CLOSED, requests and body reads in
-    /// flight end with E_CANCELLED and drop their connections.
+    /// flight end with E_CANCELLED and drop their connections, and the idle pooled
+    /// connections are closed now.
     pub fn close(&self) {
         self.0.closed.cancel();
+        drop(self.0.http().take());
     }
 
     pub fn is_closed(&self) -> bool {
@@ -188,6 +196,11 @@ impl Client {
 }
 
 impl Inner {
+    fn http(&self) -> MutexGuard<'_, Option<reqwest::Client>> {
+        // Nothing panics while holding the lock; a poisoned one still holds the client.
+        self.http.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     // The futures below are written so that each await builds its future in place: a
     // future moved into a combinator, or one awaited in two branches, keeps a slot of
     // its own in the caller's state. That made the running future 8 KB (allocated and
@@ -267,7 +280,11 @@ impl Inner {
             Some(caps) => Some(caps.acquire(req.url()).await),
             None => None,
         };
-        let sent = self.http.execute(req);
+        // A clone of the handle (an `Arc`): the lock is not held while the request runs.
+        let Some(http) = self.http().clone() else {
+            return Err(errors::cancelled_by_close(url));
+        };
+        let sent = http.execute(req);
         let got = match &slot {
             Some(slot) => slot.dial_scope(sent).await,
             None => sent.await,
@@ -285,7 +302,7 @@ impl Inner {
                 resp,
                 slot,
                 self.closed.clone(),
-                self.max_response_size,
+                self.max_response_size.streamed(),
                 final_url.clone(),
             );
             return Ok(Response {
@@ -303,7 +320,7 @@ impl Inner {
         // Decided from the head, which is moved out before the body is read.
         let release = slot.as_ref().map(|_| Release::after_body(&resp));
         let headers = response::owned_headers(resp.headers());
-        let content = body::read_all(resp, self.max_response_size, &final_url).await?;
+        let content = body::read_all(resp, self.max_response_size.whole(), &final_url).await?;
         if let (Some(slot), Some(release)) = (&mut slot, release) {
             slot.set_release(release);
         }
@@ -332,14 +349,21 @@ async fn expiry(limit: Option<Duration>) {
 /// A proxy for every request, from an `http://`, `https://`, `socks5://` or
 /// `socks5h://` URL.
 fn proxy(raw: &str) -> Result<reqwest::Proxy> {
+    request::no_controls(raw, "proxy URL")?;
+    let shown = redact::url(raw);
     let url =
-        Url::parse(raw).map_err(|e| Error::invalid(format!("invalid proxy URL {raw:?}: {e}")))?;
+        Url::parse(raw).map_err(|e| Error::invalid(format!("invalid proxy URL {shown:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
         return Err(Error::invalid(format!(
-            "proxy {raw:?}: scheme must be http, https, socks5 or socks5h"
+            "proxy {shown:?}: scheme must be http, https, socks5 or socks5h"
         )));
     }
-    reqwest::Proxy::all(url).map_err(|e| Error::invalid(format!("invalid proxy {raw:?}: {e}")))
+    reqwest::Proxy::all(url.clone()).map_err(|e| {
+        Error::invalid(format!(
+            "invalid proxy {shown:?}: {}",
+            redact::secret_free(&e.to_string(), &url)
+        ))
+    })
 }
 
 /// The innermost message of a builder error, which says what was wrong.

@@ -1,16 +1,23 @@
 //! Turns what reqwest, hyper, rustls and the OS report into one stable code with the
 //! phase and URL, by walking the whole `source()` chain: the outer reqwest error only
-//! says which step failed, the cause deep inside says why.
+//! says which step failed, the cause deep inside says why. Every HTTP error that names
+//! a URL is made here, and shows it redacted: callers pass the URL as it is.
 
 use std::error::Error as StdError;
 use std::io;
 
 use crate::error::{Code, Error};
+use crate::redact;
 
 /// The error for a failed request to `url`.
 pub(crate) fn from_reqwest(e: &reqwest::Error, url: &str) -> Error {
-    let url = e.url().map_or(url, |u| u.as_str());
-    let cause = root_cause(e);
+    let mut cause = root_cause(e);
+    if let Some(u) = e.url() {
+        cause = redact::secret_free(&cause, u);
+    } else if let Ok(u) = url::Url::parse(url) {
+        cause = redact::secret_free(&cause, &u);
+    }
+    let url = redact::url(e.url().map_or(url, |u| u.as_str()));
     let (code, what) = classify(e);
     let mut err = Error::new(code, format!("{what} ({url}): {cause}")).with("url", url);
     if code == Code::Timeout {
@@ -80,9 +87,12 @@ fn is_tls(e: &(dyn StdError + 'static)) -> bool {
 }
 
 /// A peer that broke HTTP: closed mid-message, reset, or sent what does not parse.
+/// Any failure hyper reports is one: hyper reads the framing of the message (heads,
+/// chunk sizes, lengths), never its content, so a bad chunked body is E_PROTOCOL here
+/// while a body that does not decode (bad gzip) reaches the core without one.
 fn is_protocol(e: &(dyn StdError + 'static)) -> bool {
-    if let Some(h) = e.downcast_ref::<hyper::Error>() {
-        return h.is_incomplete_message() || h.is_parse() || h.is_closed() || h.is_canceled();
+    if e.is::<hyper::Error>() {
+        return true;
     }
     if e.is::<h2::Error>() {
         return true;
@@ -99,6 +109,7 @@ fn is_protocol(e: &(dyn StdError + 'static)) -> bool {
 
 /// The error of a response refused for its status.
 pub(crate) fn status(status: u16, url: &str) -> Error {
+    let url = redact::url(url);
     let reason = http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
@@ -108,25 +119,27 @@ pub(crate) fn status(status: u16, url: &str) -> Error {
         format!("HTTP {status} {reason} from {url}"),
     )
     .with("status", status as i64)
-    .with("url", url)
+    .with("url", url.as_str())
 }
 
 pub(crate) fn too_large(limit: u64, url: &str) -> Error {
+    let url = redact::url(url);
     Error::new(
         Code::BodyTooLarge,
         format!("response body from {url} exceeds max_response_size ({limit} bytes)"),
     )
     .with("limit", limit.min(i64::MAX as u64) as i64)
-    .with("url", url)
+    .with("url", url.as_str())
 }
 
 pub(crate) fn total_timeout(url: &str) -> Error {
+    let url = redact::url(url);
     Error::new(
         Code::Timeout,
         format!("request to {url} exceeded its total timeout"),
     )
     .with("phase", "total")
-    .with("url", url)
+    .with("url", url.as_str())
 }
 
 pub(crate) fn closed() -> Error {
@@ -134,9 +147,23 @@ pub(crate) fn closed() -> Error {
 }
 
 pub(crate) fn cancelled_by_close(url: &str) -> Error {
+    let url = redact::url(url);
     Error::new(
         Code::Cancelled,
         format!("request to {url} cancelled: the HTTP client was closed"),
     )
-    .with("url", url)
+    .with("url", url.as_str())
+}
+
+pub(crate) fn stream_closed(url: &str) -> Error {
+    Error::new(
+        Code::Closed,
+        format!("the streamed body of {} was closed", redact::url(url)),
+    )
+}
+
+/// A body or value of the response from `url` that could not be decoded.
+pub(crate) fn decode(what: &str, url: &str) -> Error {
+    let url = redact::url(url);
+    Error::new(Code::Decode, format!("{what} ({url})")).with("url", url.as_str())
 }

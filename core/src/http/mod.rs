@@ -12,7 +12,7 @@ mod response;
 mod retry;
 
 pub use client::Client;
-pub use options::{ClientOptions, Http2Mode};
+pub use options::{ClientOptions, DEFAULT_MAX_RESPONSE_SIZE, Http2Mode, SizeLimit};
 pub use request::{Body, RequestSpec};
 pub use response::Response;
 pub use retry::RetryPolicy;

@@ -35,6 +35,48 @@ impl Http2Mode {
 /// The total timeout a client gets unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The most a response body read whole may hold, after decoding, unless the caller
+/// sets another limit: 64 MiB. A body is held in memory as one bytes object, so this
+/// bounds what one response (a gzip bomb: 200 KB on the wire, 200 MB decoded) can take;
+/// it is far above any API document, and what is larger is a download, which
+/// `stream` reads piece by piece (unbounded unless asked). A batch of 64 requests at
+/// the limit still fits in a few GB. Raise it, or lift it, per client.
+pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// How large a response body may grow, counted after decoding (gzip, br, zstd,
+/// deflate), while it is decoded: past the limit the op fails with E_BODY_TOO_LARGE
+/// and no more is read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SizeLimit {
+    /// The caller said nothing: [`DEFAULT_MAX_RESPONSE_SIZE`] for a body read whole,
+    /// no limit for a streamed body (the caller holds one chunk at a time).
+    #[default]
+    Default,
+    /// At most this many bytes, read whole or streamed.
+    Bytes(u64),
+    /// No limit: the caller lifted it.
+    Unlimited,
+}
+
+impl SizeLimit {
+    /// The limit of a body read whole.
+    pub(crate) fn whole(self) -> Option<u64> {
+        match self {
+            SizeLimit::Default => Some(DEFAULT_MAX_RESPONSE_SIZE),
+            SizeLimit::Bytes(n) => Some(n),
+            SizeLimit::Unlimited => None,
+        }
+    }
+
+    /// The limit of a streamed body: only one the caller asked for.
+    pub(crate) fn streamed(self) -> Option<u64> {
+        match self {
+            SizeLimit::Bytes(n) => Some(n),
+            SizeLimit::Default | SizeLimit::Unlimited => None,
+        }
+    }
+}
+
 /// Everything a client can be configured with. `Default` gives the documented defaults;
 /// a binding overwrites only what the user passed.
 #[derive(Clone, Debug)]
@@ -80,7 +122,7 @@ pub struct ClientOptions {
     pub user_agent: String,
     pub retry: Option<RetryPolicy>,
     /// Largest response body accepted, in bytes (after decoding); more is E_BODY_TOO_LARGE.
-    pub max_response_size: Option<u64>,
+    pub max_response_size: SizeLimit,
     /// Turn 4xx and 5xx responses into E_HTTP_STATUS errors.
     pub error_for_status: bool,
 }
@@ -107,7 +149,7 @@ impl Default for ClientOptions {
             cookies: true,
             user_agent: concat!("fanio/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: None,
-            max_response_size: None,
+            max_response_size: SizeLimit::Default,
             error_for_status: false,
         }
     }
@@ -154,6 +196,10 @@ mod tests {
         assert!(o.follow_redirects && o.verify && o.cookies && !o.error_for_status);
         assert_eq!(o.max_redirects, 10);
         assert!(o.user_agent.starts_with("fanio/"));
+        assert_eq!(o.max_response_size.whole(), Some(64 * 1024 * 1024));
+        assert_eq!(o.max_response_size.streamed(), None);
+        assert_eq!(SizeLimit::Bytes(5).streamed(), Some(5));
+        assert_eq!(SizeLimit::Unlimited.whole(), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use http::{HeaderMap, Method};
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::redact;
 
 /// A request body. Only one kind can be given per request.
 #[derive(Clone, Debug, Default)]
@@ -87,15 +88,24 @@ pub(crate) fn method(name: &str) -> Result<Method> {
         .map_err(|_| Error::invalid(format!("{name:?} is not a valid HTTP method")))
 }
 
-/// The absolute URL of a request with its params appended.
+/// The absolute URL of a request with its params appended. Params are data and go
+/// out percent-encoded as given (a newline in a value is `%0A`); the URL text itself
+/// must be what is sent, so CR, LF and NUL in it are refused (see `no_controls`).
 pub(crate) fn url(base: Option<&Url>, raw: &str, params: &[(String, String)]) -> Result<Url> {
+    no_controls(raw, "URL")?;
     let parsed = match base {
         Some(base) => base.join(raw),
         None => Url::parse(raw),
     };
-    let mut url = parsed.map_err(|e| match base {
-        Some(base) => Error::invalid(format!("invalid URL {raw:?} (relative to {base}): {e}")),
-        None => Error::invalid(format!("invalid URL {raw:?}: {e}")),
+    let mut url = parsed.map_err(|e| {
+        let raw = redact::url(raw);
+        match base {
+            Some(base) => Error::invalid(format!(
+                "invalid URL {raw:?} (relative to {}): {e}",
+                redact::url(base.as_str())
+            )),
+            None => Error::invalid(format!("invalid URL {raw:?}: {e}")),
+        }
     })?;
     check_scheme(&url, "URL")?;
     if !params.is_empty() {
@@ -104,15 +114,33 @@ pub(crate) fn url(base: Option<&Url>, raw: &str, params: &[(String, String)]) ->
     Ok(url)
 }
 
+/// Refuses URL text holding CR, LF or NUL. A URL parser strips CR and LF silently
+/// (WHATWG) and percent-encodes NUL, so what would be sent is not what was given: a
+/// caller who put them there was either mistaken or is being attacked (header
+/// splitting), and either way should hear of it before anything is sent.
+pub(crate) fn no_controls(raw: &str, what: &str) -> Result<()> {
+    if raw.contains(['\r', '\n', '\0']) {
+        return Err(Error::invalid(format!(
+            "{what} {:?} holds a CR, LF or NUL character",
+            redact::url(raw)
+        )));
+    }
+    Ok(())
+}
+
 /// Only http and https URLs with a host can be requested.
 pub(crate) fn check_scheme(url: &Url, what: &str) -> Result<()> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::invalid(format!(
-            "{what} {url}: scheme must be http or https"
+            "{what} {}: scheme must be http or https",
+            redact::url(url.as_str())
         )));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid(format!("{what} {url}: no host")));
+        return Err(Error::invalid(format!(
+            "{what} {}: no host",
+            redact::url(url.as_str())
+        )));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, StatusCode, Version};
 
 use crate::engine::Op;
-use crate::error::{Code, Error, Result};
+use crate::error::{Error, Result};
 use crate::http::body::Stream;
 use crate::http::errors;
 
@@ -37,7 +37,9 @@ impl std::fmt::Debug for Response {
         write!(
             f,
             "<Response [{} {}] {}>",
-            self.status, self.reason, self.url
+            self.status,
+            self.reason,
+            crate::redact::url(&self.url)
         )
     }
 }
@@ -142,7 +144,7 @@ impl Response {
     }
 
     fn decode_error(&self, what: String) -> Error {
-        Error::new(Code::Decode, format!("{what} ({})", self.url)).with("url", self.url.as_str())
+        errors::decode(&what, &self.url)
     }
 }
 
@@ -159,6 +161,7 @@ fn charset(content_type: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Code;
     use http::HeaderValue;
 
     fn response(content_type: Option<&'static str>, body: &'static [u8]) -> Response {

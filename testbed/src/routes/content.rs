@@ -2,6 +2,7 @@
 //! text in several charsets, paced streams and plain statuses.
 
 use std::io::{self, Write};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,7 +29,12 @@ pub struct Payloads {
     br: Bytes,
     zstd: Bytes,
     gzip_corrupt: Bytes,
+    /// Made on first request, never committed: most runs never ask for it.
+    gzip_bomb: OnceLock<Bytes>,
 }
+
+/// What `/encoding/gzip/bomb` expands to: 200 MiB of zeros, about 200 KB on the wire.
+pub const BOMB_SIZE: usize = 200 * 1024 * 1024;
 
 impl Payloads {
     pub fn build() -> io::Result<Self> {
@@ -57,8 +63,20 @@ impl Payloads {
             br: br.into(),
             zstd: zstd.into(),
             gzip_corrupt: gzip_corrupt.into(),
+            gzip_bomb: OnceLock::new(),
         })
     }
+}
+
+/// [`BOMB_SIZE`] zeros, gzipped: about 200 KB, since zeros compress about 1000:1.
+fn gzip_bomb() -> Bytes {
+    let zeros = vec![0u8; 1024 * 1024];
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for _ in 0..BOMB_SIZE / zeros.len() {
+        // Writing to a Vec cannot fail.
+        let _ = bomb.write_all(&zeros);
+    }
+    bomb.finish().unwrap_or_default().into()
 }
 
 /// `GET /bytes/{n}[?chunked=1]`
@@ -95,7 +113,8 @@ pub fn status(code: &str) -> Reply {
     Ok(text(status, format!("status {}", status.as_u16())))
 }
 
-/// `GET /encoding/{gzip|br|zstd|deflate}` and `GET /encoding/gzip/corrupt`
+/// `GET /encoding/{gzip|br|zstd|deflate}`, `GET /encoding/gzip/corrupt` and
+/// `GET /encoding/gzip/bomb` ([`BOMB_SIZE`] bytes once decoded)
 pub fn encoded(payloads: &Payloads, rest: &str) -> Reply {
     let (name, body) = match rest {
         "gzip" => ("gzip", &payloads.gzip),
@@ -103,6 +122,7 @@ pub fn encoded(payloads: &Payloads, rest: &str) -> Reply {
         "br" => ("br", &payloads.br),
         "zstd" => ("zstd", &payloads.zstd),
         "gzip/corrupt" => ("gzip", &payloads.gzip_corrupt),
+        "gzip/bomb" => ("gzip", payloads.gzip_bomb.get_or_init(gzip_bomb)),
         _ => return Err(Reject::bad(format!("unknown encoding {rest:?}"))),
     };
     let mut response = with_type("application/json", body.clone());

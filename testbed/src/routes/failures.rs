@@ -1,9 +1,8 @@
 //! Deliberate failures a client must survive: truncated bodies, silence, slowness and
-//! bytes that are not HTTP.
+//! bytes that are not HTTP or not valid framing.
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,7 +10,7 @@ use hyper::Response;
 
 use super::{MAX_DELAY_MS, Reply, number};
 use crate::body::{Body, pattern_bytes};
-use crate::conn::ConnCtx;
+use crate::conn::{self, ConnCtx};
 
 /// `GET /drop`: Content-Length 10000, 100 bytes, then the connection is closed (an
 /// HTTP/2 stream is reset instead).
@@ -51,6 +50,13 @@ pub fn slow_body(query: Option<&str>) -> Reply {
 /// `GET /malformed`: the connection writes garbage instead of this response, then
 /// closes (see `conn::Wire`).
 pub fn malformed(ctx: &Arc<ConnCtx>) -> Response<Body> {
-    ctx.malformed.store(true, Ordering::Relaxed);
+    let _ = ctx.wire_bytes.set(conn::GARBAGE);
+    Response::new(Body::empty())
+}
+
+/// `GET /bad-chunking`: over HTTP/1.1, a chunked body whose second chunk size is no
+/// number, then the connection closes (see `conn::Wire`).
+pub fn bad_chunking(ctx: &Arc<ConnCtx>) -> Response<Body> {
+    let _ = ctx.wire_bytes.set(conn::BAD_CHUNKING);
     Response::new(Body::empty())
 }

@@ -23,7 +23,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use crate::body::Body;
 use crate::conn::{ConnCtx, Listener};
 
-pub use content::{JSON_DOC, Payloads, TEXT};
+pub use content::{BOMB_SIZE, JSON_DOC, Payloads, TEXT};
 pub use flaky::Flaky;
 
 /// A request the route cannot serve as asked: answered with `status` and a plain-text
@@ -136,6 +136,7 @@ async fn route(ctx: &Arc<ConnCtx>, req: Request<Incoming>, proxied: bool) -> Rep
         ("slow", None) => failures::slow(query).await,
         ("slow-body", None) => failures::slow_body(query),
         ("malformed", None) => Ok(failures::malformed(ctx)),
+        ("bad-chunking", None) => Ok(failures::bad_chunking(ctx)),
         ("flaky", None) => ctx.shared.flaky.attempt(query),
         ("__connections", None) => Ok(control::snapshot(ctx)),
         ("__connections", Some("reset")) if req.method() == Method::POST => Ok(control::reset(ctx)),
