@@ -56,6 +56,9 @@ export declare class FanioError extends Error {
  */
 export declare class Op<T> implements PromiseLike<T> {
   private constructor();
+  // Only fanio makes ops (the engine tells them from other thenables with instanceof):
+  // a private member keeps a Promise from passing for an Op, so its reason stays `any`.
+  private readonly op: never;
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
@@ -89,6 +92,13 @@ export interface TaskContext {
  */
 export type Task<T> = Op<T> | ((ctx: TaskContext) => T | PromiseLike<T>) | PromiseLike<T>;
 
+/** How a fanio op settles: what `Promise.allSettled` gives, with the reason typed, since
+ * an op rejects only with a FanioError. */
+export type OpSettledResult<T> = PromiseFulfilledResult<T> | OpRejectedResult;
+export interface OpRejectedResult extends PromiseRejectedResult {
+  reason: FanioError;
+}
+
 /** The value type a task settles with. */
 export type TaskValue<K> =
   K extends Op<infer T>
@@ -98,6 +108,10 @@ export type TaskValue<K> =
       : K extends PromiseLike<infer T>
         ? T
         : never;
+
+/** How a task settles in `settle`: an op's reason is a FanioError; a function or a
+ * promise may reject with anything. */
+export type TaskSettledResult<K> = K extends Op<infer T> ? OpSettledResult<T> : PromiseSettledResult<TaskValue<K>>;
 
 export interface SettleOptions {
   /** Most tasks in flight at once (a positive integer); default unlimited. */
@@ -123,12 +137,19 @@ export interface SettleOptions {
 /**
  * Runs every task under the options and resolves with exactly what
  * `Promise.allSettled` gives, in input order. Bad tasks or options reject with
- * E_INVALID_ARGUMENT before anything starts.
+ * E_INVALID_ARGUMENT before anything starts. The results are typed per task: a tuple
+ * keeps each position's type, a list may mix ops of any kind (HTTP, queries, sleep),
+ * and an op's `reason` is a FanioError, so `r.reason.code` is typed.
  */
 export declare function settle<const K extends readonly Task<unknown>[]>(
   tasks: K,
   options?: SettleOptions,
-): Promise<{ -readonly [I in keyof K]: PromiseSettledResult<TaskValue<K[I]>> }>;
+): Promise<{ -readonly [I in keyof K]: TaskSettledResult<K[I]> }>;
+export declare function settle<K extends Task<unknown>>(
+  tasks: Iterable<K>,
+  options?: SettleOptions,
+): Promise<TaskSettledResult<K>[]>;
+/** With the value type given explicitly: `settle<number>(tasks)`. */
 export declare function settle<T>(
   tasks: Iterable<Task<T>>,
   options?: SettleOptions,
@@ -152,15 +173,24 @@ export declare function map<E, R>(
   options?: MapOptions,
 ): Promise<R[]>;
 
-export type StreamResult<T> =
+/** An outcome of `asSettled`, with the task's `index`; `E` is what it may reject with. */
+export type StreamResult<T, E = any> =
   | { index: number; status: 'fulfilled'; value: T }
-  | { index: number; status: 'rejected'; reason: any };
+  | { index: number; status: 'rejected'; reason: E };
+
+/** How a task comes out of `asSettled`: an op's reason is a FanioError. */
+export type TaskStreamResult<K> = K extends Op<infer T> ? StreamResult<T, FanioError> : StreamResult<TaskValue<K>>;
 
 /**
  * Outcomes as tasks complete. `tasks` is any iterable (a generator too), pulled
  * lazily in chunks; no new task starts while more than `limit` outcomes wait unread.
  * Leaving the loop early (break, throw) drops every task still in flight.
  */
+export declare function asSettled<K extends Task<unknown>>(
+  tasks: Iterable<K>,
+  options?: SettleOptions,
+): AsyncGenerator<TaskStreamResult<K>, void, undefined>;
+/** With the value type given explicitly: `asSettled<number>(tasks)`. */
 export declare function asSettled<T>(
   tasks: Iterable<Task<T>>,
   options?: SettleOptions,
@@ -266,7 +296,9 @@ export interface TransactionOptions {
 }
 
 /** The query calls of a pool and of a transaction; each returns a lazy Op that runs
- * when awaited or settled (in `settle`, natively in Rust). */
+ * when awaited or settled (in `settle`, natively in Rust). `fetchOne<UserRow>(...)`
+ * (and `fetchAll`, `fetchOptional`) types object rows as you declare them, an
+ * `interface` included; as with pg's `query<T>`, nothing checks it at run time. */
 export interface Queries {
   /** Runs a statement; resolves to the rows affected. */
   execute(sql: string, params?: DbParams | null, options?: QueryOptions): Op<number>;
@@ -275,21 +307,21 @@ export interface Queries {
     params: DbParams | null | undefined,
     options: FetchOptions<'array'> & { rowMode: 'array' },
   ): Op<DbValue[][]>;
-  fetchAll<R extends Row = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R[]>;
+  fetchAll<R extends object = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R[]>;
   /** The first row; E_NO_ROWS if there is none. */
   fetchOne(
     sql: string,
     params: DbParams | null | undefined,
     options: FetchOptions<'array'> & { rowMode: 'array' },
   ): Op<DbValue[]>;
-  fetchOne<R extends Row = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R>;
+  fetchOne<R extends object = Row>(sql: string, params?: DbParams | null, options?: FetchOptions<'object'>): Op<R>;
   /** The first row, or null. */
   fetchOptional(
     sql: string,
     params: DbParams | null | undefined,
     options: FetchOptions<'array'> & { rowMode: 'array' },
   ): Op<DbValue[] | null>;
-  fetchOptional<R extends Row = Row>(
+  fetchOptional<R extends object = Row>(
     sql: string,
     params?: DbParams | null,
     options?: FetchOptions<'object'>,
@@ -502,7 +534,7 @@ export declare class Client {
   stream(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
   /** Sends every request under the batch options; resolves exactly like
    * Promise.allSettled, in input order. */
-  fetchAll(requests: Iterable<FetchItem>, options?: FetchAllOptions): Promise<PromiseSettledResult<Response>[]>;
+  fetchAll(requests: Iterable<FetchItem>, options?: FetchAllOptions): Promise<OpSettledResult<Response>[]>;
   /** New requests throw E_CLOSED; requests in flight end with E_CANCELLED. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

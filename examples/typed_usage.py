@@ -8,7 +8,8 @@ import fanio
 async def main() -> None:
     name: str = await fanio.sleep(0.01, "typed")
     await fanio.sleep(0)
-    outcomes: list[fanio.Fulfilled[int] | fanio.Rejected[BaseException]] = await fanio.settle(
+    # A batch of fanio ops rejects only with FanioErrors: `error.code` needs no narrowing.
+    outcomes: list[fanio.Fulfilled[int] | fanio.Rejected[fanio.FanioError]] = await fanio.settle(
         [fanio.sleep(0.001, i) for i in range(3)], limit=2, timeout=1.0, on_progress=lambda d, t: None
     )
     for outcome in outcomes:
@@ -16,10 +17,32 @@ async def main() -> None:
             case fanio.Fulfilled(value):
                 print(value + 1)
             case fanio.Rejected(error):
-                print(type(error).__name__)
+                failed: str = error.code
+                print(failed, type(error).__name__)
+    # Any awaitable may raise anything: narrow to FanioError for its code.
+    for settled in await fanio.settle([fanio.sleep(0, 1), asyncio.sleep(0, 2)]):
+        match settled:
+            case fanio.Fulfilled(number):
+                total: int = number + 1
+                print(total)
+            case fanio.Rejected(fanio.FanioError() as e):
+                print(e.code)
+            case fanio.Rejected(other):
+                raised: BaseException = other
+                print(raised)
     values: list[int] = await fanio.gather(*[fanio.sleep(0, i) for i in range(3)], limit=2)
+    # Like asyncio.gather: a few awaitables give a tuple of their own types.
+    word, count = await fanio.gather(fanio.sleep(0, "w"), fanio.sleep(0, 7), limit=2)
+    pair: tuple[str, int] = (word.upper(), count + 1)
+    slept, host = await fanio.gather(fanio.sleep(0), asyncio.sleep(0, b"x"), return_exceptions=True)
+    maybe_none: None | BaseException = slept
+    maybe_bytes: bytes | BaseException = host
+    print(pair, maybe_none, maybe_bytes)
     async for index, item in fanio.as_settled([fanio.sleep(0, "x")], limit=1):
-        print(index, item.status)
+        if isinstance(item, fanio.Rejected):
+            print(index, item.error.code)
+        else:
+            print(index, item.value.upper())
     try:
         await fanio.fail(0, "boom")
     except fanio.FanioError as e:
@@ -79,11 +102,36 @@ async def http(base: str) -> None:
                     print(error)
         async for index, item in fanio.as_settled(client.get(f"/bytes/{n}") for n in range(3)):
             print(index, item.status)
+        for fetched in outcomes:
+            if fetched.status == "rejected":
+                print(fetched.error.code)
         async with client.stream("GET", "/stream/3") as streamed:
             async for chunk in streamed.aiter_bytes():
                 size: int = len(chunk)
                 print(size)
             await streamed.aclose()
+
+
+async def mixed(client: fanio.Client, db: fanio.Database, ids: list[int]) -> None:
+    """One batch of HTTP requests and queries, as a user writes it."""
+    ops: list[fanio.Op[fanio.Response | fanio.Record]] = [client.get(f"/users/{i}") for i in ids]
+    ops += [db.fetch_one("SELECT name FROM users WHERE id = ?", [i]) for i in ids]
+    for outcome in await fanio.settle(ops, limit=32):
+        match outcome:
+            case fanio.Fulfilled(fanio.Response() as resp):
+                print(resp.status)
+            case fanio.Fulfilled(fanio.Record() as row):
+                print(row["name"])
+            case fanio.Rejected(error):
+                print(error.code)
+    # Built without an annotation, the list mixes too; its values are `object` until matched.
+    lookups = [client.get("/health")] + [db.fetch_val("SELECT 1")]
+    for index, outcome in enumerate(await fanio.settle(lookups)):
+        if isinstance(outcome, fanio.Rejected):
+            print(index, outcome.error.code)
+    user, one = await fanio.gather(client.get("/users/1"), db.fetch_one("SELECT 1 AS one"))
+    status: int = user.status
+    print(status, one["one"])
 
 
 if __name__ == "__main__":

@@ -10,11 +10,18 @@ import fanio, {
   opStats,
   settle,
   sleep,
+  type ErrorCode,
   type Op,
-  type Response,
+  Response,
   type Retry,
   type StreamResult,
 } from 'fanio';
+
+/** A row as an application declares it: an interface, with no index signature. */
+interface UserRow {
+  id: number;
+  name: string | null;
+}
 
 async function main(): Promise<void> {
   const op: Op<string> = sleep(10, 'ten');
@@ -52,6 +59,22 @@ async function main(): Promise<void> {
   );
   void many;
 
+  // Ops reject only with FanioErrors: the reason is typed, no cast.
+  for (const r of await settle([sleep(1, 'a'), fail(1, 'boom')])) {
+    if (r.status === 'rejected') {
+      const code: ErrorCode = r.reason.code;
+      // @ts-expect-error a FanioError has `status`, not `statusCode` (a reason typed `any` would hide this typo)
+      console.log(code, r.reason.statusCode);
+    }
+  }
+  // A promise handed over directly may reject with anything, as in Promise.allSettled.
+  const legacy = new Promise<string>((_, reject) => reject('busy'));
+  const [fromPromise] = await settle([legacy]);
+  if (fromPromise.status === 'rejected') {
+    const said: string = fromPromise.reason;
+    void said;
+  }
+
   try {
     await fail(1, 'boom');
   } catch (e) {
@@ -76,6 +99,12 @@ async function main(): Promise<void> {
     if (item.status === 'fulfilled') console.log(item.index, item.value.toUpperCase());
     else console.log(item.index, item.reason);
   }
+  for await (const r of asSettled([sleep(1, 1), sleep(2, 2)])) {
+    if (r.status === 'rejected') {
+      const code: ErrorCode = r.reason.code;
+      console.log(r.index, code);
+    } else console.log(r.index, r.value + 1);
+  }
 
   const { running, peak }: { running: number; peak: number } = opStats();
   console.log(text, running, peak, fanio.codes.length);
@@ -96,6 +125,15 @@ async function databaseUsage(): Promise<void> {
   const one: { id: number; name: string | null } = await db.fetchOne<{ id: number; name: string | null }>(
     'SELECT * FROM t WHERE id = ?',
     [1],
+  );
+  // An interface types rows as pg's query<T> does.
+  const user: UserRow = await db.fetchOne<UserRow>('SELECT id, name FROM t WHERE id = ?', [1]);
+  const users: UserRow[] = await db.fetchAll<UserRow>('SELECT id, name FROM t');
+  const nobody: UserRow | null = await db.fetchOptional<UserRow>('SELECT id, name FROM t WHERE id = ?', [99]);
+  console.log(
+    user.id + 1,
+    users.map((u) => u.name),
+    nobody?.name,
   );
   const maybe: Row | null = await db.fetchOptional('SELECT * FROM t WHERE id = ?', [99]);
   const count: number = await db.fetchVal<number>('SELECT count(*) FROM t');
@@ -171,5 +209,36 @@ async function httpUsage(baseUrl: string): Promise<void> {
   console.log(total, web.locked);
 }
 
+// One batch of HTTP requests and queries, as a user writes it.
+async function mixedUsage(db: Database, client: Client, ids: number[]): Promise<void> {
+  const ops = [
+    ...ids.map((id) => db.fetchOne<UserRow>('SELECT id, name FROM users WHERE id = $1', [id])),
+    ...ids.map((id) => client.get(`/users/${id}`)),
+  ];
+  for (const r of await settle(ops, { limit: 32 })) {
+    if (r.status === 'rejected') console.log(r.reason.code, r.reason.status);
+    else if (r.value instanceof Response) console.log(r.value.status);
+    else console.log(r.value.name);
+  }
+  // Any iterable mixes too: a generator pulled as the batch runs.
+  function* lookups(): Generator<Op<UserRow> | Op<Response>> {
+    for (const id of ids) {
+      yield db.fetchOne<UserRow>('SELECT id, name FROM users WHERE id = $1', [id]);
+      yield client.get(`/users/${id}/avatar`);
+    }
+  }
+  for (const r of await settle(lookups(), { limit: 8 })) {
+    if (r.status === 'fulfilled') console.log(r.value instanceof Response ? r.value.url : r.value.id);
+    else console.log(r.reason.code);
+  }
+  const [row, health] = await settle([db.fetchOne<UserRow>('SELECT id, name FROM users LIMIT 1'), client.get('/')]);
+  if (row.status === 'fulfilled' && health.status === 'fulfilled') {
+    const id: number = row.value.id;
+    const status: number = health.value.status;
+    console.log(id, status);
+  }
+}
+
 void main();
 void httpUsage;
+void mixedUsage;

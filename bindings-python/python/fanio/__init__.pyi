@@ -21,6 +21,12 @@ from types import TracebackType
 from typing import Any, ClassVar, Final, Generic, Literal, TypeVar, overload
 
 _T = TypeVar("_T")
+_T1 = TypeVar("_T1")
+_T2 = TypeVar("_T2")
+_T3 = TypeVar("_T3")
+_T4 = TypeVar("_T4")
+_T5 = TypeVar("_T5")
+_T6 = TypeVar("_T6")
 _T_co = TypeVar("_T_co", covariant=True)
 _E_co = TypeVar("_E_co", bound=BaseException, covariant=True)
 
@@ -90,7 +96,7 @@ class PoolTimeout(TimeoutError):
 class NoRows(FanioError):
     """E_NO_ROWS: ``fetch_one`` found no row."""
 
-class Op(Generic[_T_co]):
+class Op(Awaitable[_T_co]):
     """A lazy native operation: nothing runs until it is awaited or settled, and it runs
     at most once (awaiting it again gives the same outcome)."""
 
@@ -133,6 +139,26 @@ def op_stats() -> dict[str, int]:
     since the last ``reset_op_stats()``."""
 
 def reset_op_stats() -> None: ...
+@overload
+async def settle(
+    aws: Iterable[Op[_T]],
+    *,
+    limit: int | None = None,
+    rate: float | None = None,
+    fail_fast: bool = False,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> list[Fulfilled[_T] | Rejected[FanioError]]:
+    """Runs every awaitable with at most `limit` in flight and `rate` starts per second;
+    returns one outcome per item, in input order. Durations are in seconds.
+
+    A batch of fanio ops only (HTTP requests, queries, ``sleep``, ``fail``, mixed as you
+    like) rejects only with FanioErrors, so ``outcome.error.code`` type-checks; a batch
+    holding any other awaitable may reject with whatever that awaitable raises."""
+
+@overload
 async def settle(
     aws: Iterable[Awaitable[_T]],
     *,
@@ -143,23 +169,244 @@ async def settle(
     deadline: float | None = None,
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
-) -> list[Fulfilled[_T] | Rejected[BaseException]]:
-    """Runs every awaitable with at most `limit` in flight and `rate` starts per second;
-    returns one outcome per item, in input order. Durations are in seconds."""
-
-async def gather(
-    *aws: Awaitable[_T],
+) -> list[Fulfilled[_T] | Rejected[BaseException]]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[_T1],
+    /,
+    *,
+    return_exceptions: Literal[False] = False,
     limit: int | None = None,
-    return_exceptions: bool = False,
     rate: float | None = None,
     timeout: float | None = None,
     deadline: float | None = None,
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
-) -> list[_T]:
+) -> tuple[_T1]:
     """asyncio.gather with a limit. Without return_exceptions, the first error is raised
-    and everything still running is cancelled (asyncio.gather would leave it running)."""
+    and everything still running is cancelled (asyncio.gather would leave it running).
+    Typed as typeshed types asyncio.gather: a tuple for up to six awaitables (the value
+    is a list, as asyncio.gather's is), a list beyond."""
 
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[_T1],
+    aw2: Awaitable[_T2],
+    /,
+    *,
+    return_exceptions: Literal[False] = False,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[_T1, _T2]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[_T1],
+    aw2: Awaitable[_T2],
+    aw3: Awaitable[_T3],
+    /,
+    *,
+    return_exceptions: Literal[False] = False,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[_T1, _T2, _T3]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[_T1],
+    aw2: Awaitable[_T2],
+    aw3: Awaitable[_T3],
+    aw4: Awaitable[_T4],
+    /,
+    *,
+    return_exceptions: Literal[False] = False,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[_T1, _T2, _T3, _T4]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[_T1],
+    aw2: Awaitable[_T2],
+    aw3: Awaitable[_T3],
+    aw4: Awaitable[_T4],
+    aw5: Awaitable[_T5],
+    /,
+    *,
+    return_exceptions: Literal[False] = False,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[_T1, _T2, _T3, _T4, _T5]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[_T1],
+    aw2: Awaitable[_T2],
+    aw3: Awaitable[_T3],
+    aw4: Awaitable[_T4],
+    aw5: Awaitable[_T5],
+    aw6: Awaitable[_T6],
+    /,
+    *,
+    return_exceptions: Literal[False] = False,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[_T1, _T2, _T3, _T4, _T5, _T6]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    *aws: Awaitable[_T],
+    return_exceptions: Literal[False] = False,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> list[_T]: ...
+@overload
+async def gather(
+    aw1: Awaitable[_T1],
+    /,
+    *,
+    return_exceptions: bool,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[_T1 | BaseException]: ...
+@overload
+async def gather(
+    aw1: Awaitable[_T1],
+    aw2: Awaitable[_T2],
+    /,
+    *,
+    return_exceptions: bool,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[_T1 | BaseException, _T2 | BaseException]: ...
+@overload
+async def gather(
+    aw1: Awaitable[_T1],
+    aw2: Awaitable[_T2],
+    aw3: Awaitable[_T3],
+    /,
+    *,
+    return_exceptions: bool,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[_T1 | BaseException, _T2 | BaseException, _T3 | BaseException]: ...
+@overload
+async def gather(
+    aw1: Awaitable[_T1],
+    aw2: Awaitable[_T2],
+    aw3: Awaitable[_T3],
+    aw4: Awaitable[_T4],
+    /,
+    *,
+    return_exceptions: bool,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[_T1 | BaseException, _T2 | BaseException, _T3 | BaseException, _T4 | BaseException]: ...
+@overload
+async def gather(
+    aw1: Awaitable[_T1],
+    aw2: Awaitable[_T2],
+    aw3: Awaitable[_T3],
+    aw4: Awaitable[_T4],
+    aw5: Awaitable[_T5],
+    /,
+    *,
+    return_exceptions: bool,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[_T1 | BaseException, _T2 | BaseException, _T3 | BaseException, _T4 | BaseException, _T5 | BaseException]: ...
+@overload
+async def gather(
+    aw1: Awaitable[_T1],
+    aw2: Awaitable[_T2],
+    aw3: Awaitable[_T3],
+    aw4: Awaitable[_T4],
+    aw5: Awaitable[_T5],
+    aw6: Awaitable[_T6],
+    /,
+    *,
+    return_exceptions: bool,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[
+    _T1 | BaseException,
+    _T2 | BaseException,
+    _T3 | BaseException,
+    _T4 | BaseException,
+    _T5 | BaseException,
+    _T6 | BaseException,
+]: ...
+@overload
+async def gather(
+    *aws: Awaitable[_T],
+    return_exceptions: bool,
+    limit: int | None = None,
+    rate: float | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> list[_T | BaseException]: ...
+@overload
+def as_settled(
+    aws: Iterable[Op[_T]],
+    *,
+    limit: int | None = None,
+    rate: float | None = None,
+    fail_fast: bool = False,
+    timeout: float | None = None,
+    deadline: float | None = None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> AsyncIterator[tuple[int, Fulfilled[_T] | Rejected[FanioError]]]:
+    """Yields ``(index, outcome)`` as items complete. `aws` is pulled lazily; no new item
+    starts while more than `limit` outcomes wait unread. Fanio ops reject only with
+    FanioErrors, as in ``settle``."""
+
+@overload
 def as_settled(
     aws: Iterable[Awaitable[_T]] | AsyncIterable[Awaitable[_T]],
     *,
@@ -170,9 +417,7 @@ def as_settled(
     deadline: float | None = None,
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
-) -> AsyncIterator[tuple[int, Fulfilled[_T] | Rejected[BaseException]]]:
-    """Yields ``(index, outcome)`` as items complete. `aws` is pulled lazily; no new item
-    starts while more than `limit` outcomes wait unread."""
+) -> AsyncIterator[tuple[int, Fulfilled[_T] | Rejected[BaseException]]]: ...
 
 # --- databases ---------------------------------------------------------------------
 
@@ -533,7 +778,8 @@ class Client:
         deadline: float | None = None,
         progress: bool = False,
         on_progress: ProgressCallback | None = None,
-    ) -> Awaitable[list[Fulfilled[Response] | Rejected[BaseException]]]:
-        """Sends every request with the options of ``settle``; outcomes in input order."""
+    ) -> Awaitable[list[Fulfilled[Response] | Rejected[FanioError]]]:
+        """Sends every request with the options of ``settle``; outcomes in input order,
+        each rejected one with a FanioError."""
 
 __all__: Final[list[str]]

@@ -178,7 +178,7 @@ class _HostBatch:
         self.settled = 0
         self.tasks: dict[int, asyncio.Future[Any]] = {}
         # Native ops among the running items, so a cut-off one keeps the batch's reason.
-        self.ops: dict[int, Op] = {}
+        self.ops: dict[int, Op[Any]] = {}
         self.sink = sink
         self.on_progress = on_progress
         self.timer: asyncio.TimerHandle | None = None
