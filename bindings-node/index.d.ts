@@ -168,10 +168,30 @@ export interface MapOptions {
 
 /** p-map's semantics on fanio's engine: results in input order. */
 export declare function map<E, R>(
-  input: Iterable<E | PromiseLike<E>>,
-  mapper: (element: E, index: number) => R | PromiseLike<R>,
+  input: Iterable<E | PromiseLike<E>> | AsyncIterable<E | PromiseLike<E>>,
+  mapper: (element: E, index: number) => R | typeof mapSkip | PromiseLike<R | typeof mapSkip>,
   options?: MapOptions,
 ): Promise<R[]>;
+
+/** Returned by a mapper, leaves its element out of the results (p-map's `pMapSkip`). */
+export declare const mapSkip: unique symbol;
+
+export interface MapIterableOptions {
+  /** Most mapper calls in flight (default: unlimited). */
+  concurrency?: number;
+  /** Most results waiting unconsumed before new calls wait (default: concurrency). */
+  backpressure?: number;
+  /** Cancels the iteration: it throws `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** p-map's `pMapIterable`: the mapper's results in input order as they become ready;
+ * the input (an iterable or an async iterable) is pulled lazily. */
+export declare function mapIterable<E, R>(
+  input: Iterable<E | PromiseLike<E>> | AsyncIterable<E | PromiseLike<E>>,
+  mapper: (element: E, index: number) => R | typeof mapSkip | PromiseLike<R | typeof mapSkip>,
+  options?: MapIterableOptions,
+): AsyncGenerator<R, void, undefined>;
 
 /** An outcome of `asSettled`, with the task's `index`; `E` is what it may reject with. */
 export type StreamResult<T, E = any> =
@@ -187,12 +207,12 @@ export type TaskStreamResult<K> = K extends Op<infer T> ? StreamResult<T, FanioE
  * Leaving the loop early (break, throw) drops every task still in flight.
  */
 export declare function asSettled<K extends Task<unknown>>(
-  tasks: Iterable<K>,
+  tasks: Iterable<K> | AsyncIterable<K>,
   options?: SettleOptions,
 ): AsyncGenerator<TaskStreamResult<K>, void, undefined>;
 /** With the value type given explicitly: `asSettled<number>(tasks)`. */
 export declare function asSettled<T>(
-  tasks: Iterable<Task<T>>,
+  tasks: Iterable<Task<T>> | AsyncIterable<Task<T>>,
   options?: SettleOptions,
 ): AsyncGenerator<StreamResult<T>, void, undefined>;
 
@@ -546,6 +566,8 @@ declare const fanio: {
   fail: typeof fail;
   settle: typeof settle;
   map: typeof map;
+  mapIterable: typeof mapIterable;
+  mapSkip: typeof mapSkip;
   asSettled: typeof asSettled;
   opStats: typeof opStats;
   resetOpStats: typeof resetOpStats;

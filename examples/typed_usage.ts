@@ -242,3 +242,16 @@ async function mixedUsage(db: Database, client: Client, ids: number[]): Promise<
 void main();
 void httpUsage;
 void mixedUsage;
+
+// p-map's pMapSkip and pMapIterable, over an async source.
+async function* ids(): AsyncGenerator<number> {
+  for (let i = 0; i < 5; i++) yield i;
+}
+export async function mapping(): Promise<void> {
+  const evens: number[] = await fanio.map(ids(), (i) => (i % 2 === 0 ? i : fanio.mapSkip), { concurrency: 2 });
+  for await (const doubled of fanio.mapIterable(ids(), async (i) => i * 2, { concurrency: 2, backpressure: 4 })) {
+    const n: number = doubled;
+    void n;
+  }
+  void evens;
+}
