@@ -2,6 +2,7 @@
 //! results. No host-language code lives here; the bindings only convert.
 
 pub mod db;
+pub mod depth;
 pub mod error;
 pub mod floor;
 pub mod http;

@@ -2,6 +2,7 @@
 //! are serialized without `json.dumps`, response bodies parsed without `json.loads`.
 //! Integers keep every digit (the core parses with `arbitrary_precision`).
 
+use fanio_core::depth::{MAX_DEPTH, too_deep};
 use fanio_core::{Code, Error};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -9,21 +10,12 @@ use serde_json::{Map, Number, Value};
 
 use crate::error::invalid;
 
-/// Deeper nesting than this is refused: it also catches a structure that contains itself.
-const MAX_DEPTH: usize = 256;
-
 /// A JSON body from Python data: dict (str keys), list, tuple, str, int, float, bool, None.
 pub fn to_json(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<Value> {
     encode(py, v, 0)
 }
 
 fn encode(py: Python<'_>, v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
-    if depth > MAX_DEPTH {
-        return Err(invalid(
-            py,
-            format!("json body nests deeper than {MAX_DEPTH} levels (or contains itself)"),
-        ));
-    }
     if v.is_none() {
         return Ok(Value::Null);
     }
@@ -50,6 +42,14 @@ fn encode(py: Python<'_>, v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value>
         return Number::from_f64(x)
             .map(Value::Number)
             .ok_or_else(|| invalid(py, format!("json body: {x} is not a valid JSON number")));
+    }
+    // `depth` containers hold this value: one more may not pass the limit (this also
+    // stops a structure that contains itself).
+    let container = v.is_instance_of::<PyDict>()
+        || v.is_instance_of::<PyList>()
+        || v.is_instance_of::<PyTuple>();
+    if container && depth >= MAX_DEPTH {
+        return Err(invalid(py, format!("json body: {}", too_deep())));
     }
     if let Ok(d) = v.cast::<PyDict>() {
         let mut map = Map::with_capacity(d.len());
