@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
+use crate::args::utf8;
 use crate::error::invalid;
 
 /// A JSON body from Python data: dict (str keys), list, tuple, str, int, float, bool, None.
@@ -20,7 +21,7 @@ fn encode(py: Python<'_>, v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value>
         return Ok(Value::Null);
     }
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(Value::String(s.to_str()?.to_owned()));
+        return Ok(Value::String(utf8(&s, "a json body string")?.to_owned()));
     }
     if let Ok(b) = v.cast::<PyBool>() {
         return Ok(Value::Bool(b.is_true()));
@@ -61,7 +62,10 @@ fn encode(py: Python<'_>, v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value>
                     format!("json body: object keys must be str, got {kind}"),
                 ));
             };
-            map.insert(key.to_str()?.to_owned(), encode(py, &item, depth + 1)?);
+            map.insert(
+                utf8(&key, "a json body key")?.to_owned(),
+                encode(py, &item, depth + 1)?,
+            );
         }
         return Ok(Value::Object(map));
     }

@@ -62,6 +62,14 @@ impl Client {
             if value == Some(0) {
                 return Err(Error::invalid(format!("{name} must be at least 1")));
             }
+            // A cap is a semaphore: past its permit limit tokio panics (a crash of the
+            // host process), and no socket count comes near it.
+            if value.is_some_and(|n| n > tokio::sync::Semaphore::MAX_PERMITS) {
+                return Err(Error::invalid(format!(
+                    "{name} is too large: at most {}",
+                    tokio::sync::Semaphore::MAX_PERMITS
+                )));
+            }
         }
         let caps = Caps::new(opts.max_connections_per_host, opts.max_connections);
         if caps.is_some() && opts.pool_max_idle_per_host == Some(0) {
