@@ -5,6 +5,7 @@ pub mod db;
 pub mod depth;
 pub mod error;
 pub mod floor;
+pub mod fork;
 pub mod http;
 pub mod op;
 pub mod progress;

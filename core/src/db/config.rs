@@ -82,6 +82,7 @@ impl Config {
                 backend,
                 closing: CancellationToken::new(),
                 label,
+                born: crate::fork::generation(),
             }))))
         })
     }

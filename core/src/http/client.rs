@@ -2,7 +2,7 @@
 //! request into a lazy `Op` that runs on the core's runtime with the client's retries,
 //! caps, size limit, timeouts and close signal.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use http::HeaderMap;
@@ -33,6 +33,11 @@ struct Inner {
     error_for_status: bool,
     caps: Option<Arc<Caps>>,
     closed: CancellationToken,
+    /// The options it was built from and the fork generation it was built in: a forked
+    /// child gets a client of its own (`in_child`).
+    recipe: ClientOptions,
+    born: u64,
+    child: Mutex<Option<Client>>,
 }
 
 /// The per-request settings an op carries.
@@ -45,6 +50,7 @@ struct Call {
 impl Client {
     /// Checks every option and builds the client; needs no runtime.
     pub fn new(opts: ClientOptions) -> Result<Client> {
+        let recipe = opts.clone();
         let base_url = opts
             .base_url
             .as_deref()
@@ -154,6 +160,9 @@ impl Client {
             error_for_status: opts.error_for_status,
             caps,
             closed: CancellationToken::new(),
+            recipe,
+            born: crate::fork::generation(),
+            child: Mutex::new(None),
         })))
     }
 
@@ -163,6 +172,9 @@ impl Client {
         let inner = &self.0;
         if inner.closed.is_cancelled() {
             return Err(errors::closed());
+        }
+        if inner.born != crate::fork::generation() {
+            return self.in_child()?.request(spec);
         }
         let method = request::method(&spec.method)?;
         let url = request::url(inner.base_url.as_ref(), &spec.url, &spec.params)?;
@@ -188,10 +200,28 @@ impl Client {
     /// flight end with E_CANCELLED and drop their connections.
     pub fn close(&self) {
         self.0.closed.cancel();
+        if let Some(child) = &*self.0.child.lock().unwrap_or_else(|e| e.into_inner()) {
+            child.close();
+        }
     }
 
     pub fn is_closed(&self) -> bool {
         self.0.closed.is_cancelled()
+    }
+
+    /// The client that serves this one in a forked child. The parent's pool keeps
+    /// connections whose tasks ran on the parent's runtime (a request given one waited
+    /// out its whole timeout), and its sockets are the parent's too: the child gets a
+    /// client of its own, built once from the same options (cookies start empty).
+    fn in_child(&self) -> Result<Client> {
+        let mut child = self.0.child.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = &*child {
+            // Built in this process, or in an ancestor: its own `request` tells.
+            return Ok(c.clone());
+        }
+        let c = Client::new(self.0.recipe.clone())?;
+        *child = Some(c.clone());
+        Ok(c)
     }
 }
 
