@@ -379,12 +379,14 @@ async fn cancel_dropped(conn: &Arc<Conn>, shared: &Arc<Shared>, pooled: bool) {
     // round trip after the cancel proves the connection idle.
     let listed = pooled && shared.retire(conn);
     // A taken connection is tainted: whatever the cancel stops, nothing runs on it again.
-    while pooled {
-        let drained = conn.drained.notified();
-        if conn.inflight.load(Ordering::SeqCst) == 0 {
-            break;
+    if pooled {
+        loop {
+            let drained = conn.drained.notified();
+            if conn.inflight.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            drained.await;
         }
-        drained.await;
     }
     shared.target.cancel(conn).await;
     if listed {
