@@ -69,7 +69,7 @@ pub fn params(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, at: At) -> PyResul
                     &bad(at, i + 1, None, "parameter names must be strings".into()),
                 ));
             };
-            let key = crate::args::utf8(&key, "a parameter name")?;
+            let key = crate::args::utf8(key, "a parameter name")?;
             let cell =
                 cell(py, &value, 0).map_err(|r| to_pyerr(py, &bad(at, i + 1, Some(key), r)))?;
             named.push((key.to_string(), cell));

@@ -81,7 +81,7 @@ pub fn text(
         return Ok(None);
     };
     match v.cast::<PyString>() {
-        Ok(s) => Ok(Some(utf8(&s, name)?.to_owned())),
+        Ok(s) => Ok(Some(utf8(s, name)?.to_owned())),
         Err(_) => Err(invalid(
             py,
             format!("{name} must be a str, got {}", type_name(v)),
@@ -124,7 +124,7 @@ pub enum Scalars {
 
 fn scalar(py: Python<'_>, v: &Bound<'_, PyAny>, kind: Scalars, name: &str) -> PyResult<String> {
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(utf8(&s, name)?.to_owned());
+        return Ok(utf8(s, name)?.to_owned());
     }
     if let Scalars::Query = kind {
         if let Ok(b) = v.cast::<PyBool>() {
@@ -243,7 +243,7 @@ pub fn content(py: Python<'_>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Opt
     }
     if let Ok(s) = v.cast::<PyString>() {
         return Ok(Some(bytes::Bytes::copy_from_slice(
-            utf8(&s, "content")?.as_bytes(),
+            utf8(s, "content")?.as_bytes(),
         )));
     }
     if let Ok(b) = v.cast::<PyByteArray>() {

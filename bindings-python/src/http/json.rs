@@ -21,7 +21,7 @@ fn encode(py: Python<'_>, v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value>
         return Ok(Value::Null);
     }
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(Value::String(utf8(&s, "a json body string")?.to_owned()));
+        return Ok(Value::String(utf8(s, "a json body string")?.to_owned()));
     }
     if let Ok(b) = v.cast::<PyBool>() {
         return Ok(Value::Bool(b.is_true()));
@@ -63,7 +63,7 @@ fn encode(py: Python<'_>, v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value>
                 ));
             };
             map.insert(
-                utf8(&key, "a json body key")?.to_owned(),
+                utf8(key, "a json body key")?.to_owned(),
                 encode(py, &item, depth + 1)?,
             );
         }
