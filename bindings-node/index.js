@@ -348,7 +348,16 @@ function sleep(ms, value) {
 /** An op that rejects after `ms` with a FanioError of code E_FAILED and `message`. */
 function fail(ms, message) {
   checkDelay(ms);
-  return new Op(FAIL, ms, String(message));
+  if (typeof message === 'string') return new Op(FAIL, ms, message);
+  // String() of an array nested thousands deep overflows the stack (a RangeError), and
+  // a toString may throw: either way the caller's value is bad, not the library.
+  let text;
+  try {
+    text = String(message);
+  } catch (e) {
+    throw Object.assign(invalid(`message cannot be made a string: ${describe(message)}`), { cause: e });
+  }
+  return new Op(FAIL, ms, text);
 }
 
 function opStats() {

@@ -199,6 +199,12 @@ export declare function httpClient(config: ClientConfig): HttpClient
  */
 export declare function initHub(onWake: () => void): void
 
+/**
+ * How deeply a value passed in may nest (the core's `MAX_DEPTH`), for tests that
+ * build input just past it.
+ */
+export declare function maxDepth(): number
+
 export declare function opStats(): OpStats
 
 export interface OpStats {

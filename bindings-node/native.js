@@ -852,6 +852,7 @@ module.exports.drainValues = nativeBinding.drainValues
 module.exports.handOverNative = nativeBinding.handOverNative
 module.exports.httpClient = nativeBinding.httpClient
 module.exports.initHub = nativeBinding.initHub
+module.exports.maxDepth = nativeBinding.maxDepth
 module.exports.opStats = nativeBinding.opStats
 module.exports.releaseNative = nativeBinding.releaseNative
 module.exports.resetOpStats = nativeBinding.resetOpStats

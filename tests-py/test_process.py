@@ -9,7 +9,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from conftest import run_script
+from dbkit import PG_URL
+
+from testbed import Testbed as Server  # not `Testbed`: pytest would try to collect it
 
 COUNT_WORKERS = """
     import asyncio, os, fanio
@@ -55,6 +59,133 @@ def test_a_forked_child_gets_a_working_runtime() -> None:
     )
     assert result.stdout.split("\n")[:3] == ["parent", "child exit 0", "parent again"], result.stderr
     assert result.returncode == 0
+
+
+FORKS = """
+    import asyncio, os, sys, threading, time, fanio
+
+    HTTP, PG, DIR, MODE = (os.environ[k] for k in ("FORK_HTTP", "FORK_PG", "FORK_DIR", "FORK_MODE"))
+    FORKS = int(os.environ["FORK_COUNT"])
+    held = {}
+
+    async def warm_up():
+        held["lite"] = lite = await fanio.connect(f"sqlite://{DIR}/parent.db", max_connections=4)
+        await lite.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        await lite.execute_many("INSERT INTO t VALUES (?, ?)", [(i, "x" * 50) for i in range(2000)])
+        held["client"] = client = fanio.Client(HTTP)
+        await fanio.settle([client.get("/slow?delay_ms=1") for _ in range(8)], limit=8)
+        if PG:
+            held["pg"] = await fanio.connect(PG, max_connections=2)
+            await held["pg"].fetch_val("SELECT 1")
+
+    async def keep_busy(stop):
+        # Lookups, writes, and connections opened and closed, all the while.
+        lite = held["lite"]
+        while not stop.is_set():
+            await fanio.settle([lite.fetch_one("SELECT v FROM t WHERE id = ?", [i]) for i in range(500)], limit=16)
+            await lite.execute("UPDATE t SET v = ? WHERE id = ?", ["y", 1])
+            scratch = await fanio.connect(f"sqlite://{DIR}/scratch.db", max_connections=3)
+            await scratch.execute("CREATE TABLE IF NOT EXISTS s (x)")
+            await scratch.close()
+
+    async def open_and_close():
+        db = await fanio.connect(f"sqlite://{DIR}/closed.db", max_connections=3)
+        await db.fetch_val("SELECT 1")
+        await db.close()
+
+    async def child(i):
+        db = await fanio.connect(f"sqlite://{DIR}/child{i}.db", max_connections=3)
+        await db.execute("CREATE TABLE c (x INTEGER)")
+        await db.execute_many("INSERT INTO c VALUES (?)", [(n,) for n in range(10)])
+        got = [await db.fetch_val("SELECT sum(x) FROM c")]
+        await db.close()
+        got.append(await (await fanio.connect("sqlite::memory:")).fetch_val("SELECT 1"))
+        # The parent's client serves the child; the parent's databases say they are not
+        # the child's, at once.
+        got.append((await held["client"].get("/slow?delay_ms=1")).status)
+        for name in ("lite", "pg"):
+            try:
+                await held[name].fetch_val("SELECT 1") if name in held else None
+                got.append("usable")
+            except fanio.ClosedError:
+                got.append("closed")
+        if PG:
+            pg = await fanio.connect(PG)
+            got.append(await pg.fetch_val("SELECT 2"))
+            await pg.close()
+        want = [45, 1, 200, "closed", "closed" if PG else "usable"] + ([2] if PG else [])
+        if got != want:
+            print("child", i, "got", got, file=sys.stderr, flush=True)
+        return got == want
+
+    asyncio.run(warm_up())
+    stop = threading.Event()
+    busy = threading.Thread(target=lambda: asyncio.run(keep_busy(stop)))
+    if MODE == "busy":
+        busy.start()
+        time.sleep(0.2)
+    codes = []
+    for i in range(FORKS):
+        if MODE == "closed":
+            asyncio.run(open_and_close())
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ok = asyncio.run(asyncio.wait_for(child(i), 10))
+            except BaseException as e:
+                print("child", i, type(e).__name__, e, file=sys.stderr, flush=True)
+                ok = False
+            os._exit(0 if ok else 3)
+        # Each child has its time; one that outlives it hung, and is killed.
+        deadline = time.monotonic() + 15
+        while not (done := os.waitpid(pid, os.WNOHANG))[0] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not done[0]:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            codes.append("hung")
+        else:
+            codes.append(os.waitstatus_to_exitcode(done[1]))
+    stop.set()
+    if busy.is_alive():
+        busy.join()
+    print(codes.count(0), [c for c in codes if c != 0])
+"""
+
+
+def _postgres_url() -> str:
+    """PG_URL when Postgres answers (the children then use it), else ''."""
+    probe = run_script(
+        f"""
+        import asyncio, fanio
+        async def main():
+            db = await asyncio.wait_for(fanio.connect({PG_URL!r}), 10)
+            await db.close()
+        asyncio.run(main())
+        """
+    )
+    if probe.returncode != 0 and os.environ.get("CI") == "true":
+        raise AssertionError(f"CI=true and Postgres is unreachable at {PG_URL}: {probe.stderr}")
+    return PG_URL if probe.returncode == 0 else ""
+
+
+@pytest.mark.parametrize(("mode", "count"), [("busy", 50), ("closed", 20), ("idle", 20)])
+def test_forked_children_get_a_working_fanio_every_time(
+    mode: str, count: int, testbed: Server, tmp_path: object
+) -> None:
+    # busy: SQLite threads run queries, writes and connects while the parent forks;
+    # closed: a SQLite database was closed just before; idle: pools warm and quiet.
+    # HTTP and Postgres pools are warm in each.
+    env = {
+        "FORK_HTTP": testbed.http,
+        "FORK_PG": _postgres_url(),
+        "FORK_DIR": str(tmp_path),
+        "FORK_MODE": mode,
+        "FORK_COUNT": str(count),
+    }
+    result = run_script(FORKS, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[0] == f"{count} []", result.stderr
 
 
 def test_exit_with_ops_pending_is_silent() -> None:

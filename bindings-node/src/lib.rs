@@ -74,6 +74,13 @@ pub fn reset_op_stats() {
     op::reset_peak();
 }
 
+/// How deeply a value passed in may nest (the core's `MAX_DEPTH`), for tests that
+/// build input just past it.
+#[napi]
+pub fn max_depth() -> u32 {
+    fanio_core::depth::MAX_DEPTH as u32
+}
+
 /// Checks an op's delay (ms) by the core's rule; JS calls it only when its own fast
 /// check fails, to throw the core's error.
 #[napi]

@@ -3,7 +3,7 @@
 //! are checked by the core.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 
 use crate::error::invalid;
 
@@ -24,7 +24,42 @@ pub fn number(
             format!("{name} must be a number, got {}", v.get_type().name()?),
         ));
     }
-    Ok(Some(v.extract::<f64>()?))
+    // An int past f64's range (10**400) is a bad value like any other out of range.
+    v.extract::<f64>()
+        .map(Some)
+        .map_err(|_| invalid(py, format!("{name} is out of range: {v}")))
+}
+
+/// The UTF-8 of a str. A str with none (a lone surrogate such as "\ud800", which pyo3
+/// reports as UnicodeEncodeError) is the caller's bad value: E_INVALID_ARGUMENT.
+pub fn utf8<'a>(s: &'a Bound<'_, PyString>, name: &str) -> PyResult<&'a str> {
+    s.to_str().map_err(|_| {
+        invalid(
+            s.py(),
+            format!("{name} is not valid text: it holds a lone surrogate"),
+        )
+    })
+}
+
+/// A str argument as Rust text, checked by `utf8`; anything but a str is a TypeError,
+/// as for a plain `String` argument.
+pub struct Text(pub String);
+
+impl FromPyObject<'_, '_> for Text {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
+        let s = obj.cast::<PyString>()?;
+        utf8(&s, "a str argument").map(|t| Text(t.to_owned()))
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A required duration in seconds.

@@ -48,6 +48,8 @@ fn _fanio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<db::record::Record>()?;
     m.add_function(wrap_pyfunction!(db::connect, m)?)?;
     http::register(m)?;
+    // The core's nesting limit, for tests that build input just past it.
+    m.add("MAX_DEPTH", fanio_core::depth::MAX_DEPTH)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(_ping_pong_us, m)?)?;
     Ok(())

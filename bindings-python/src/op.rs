@@ -110,10 +110,10 @@ pub fn sleep(py: Python<'_>, seconds: &Bound<'_, PyAny>, value: Option<Py<PyAny>
 
 /// An op that rejects with `FanioError(message)` (code E_FAILED) after `seconds`.
 #[pyfunction]
-pub fn fail(py: Python<'_>, seconds: &Bound<'_, PyAny>, message: String) -> PyResult<Op> {
+pub fn fail(py: Python<'_>, seconds: &Bound<'_, PyAny>, message: args::Text) -> PyResult<Op> {
     Ok(Op(core_op::fail(
         args::seconds(py, seconds, "seconds")?,
-        message,
+        message.0,
     )))
 }
 

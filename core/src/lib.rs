@@ -2,9 +2,11 @@
 //! results. No host-language code lives here; the bindings only convert.
 
 pub mod db;
+pub mod depth;
 pub mod engine;
 pub mod error;
 pub mod floor;
+pub mod fork;
 pub mod http;
 mod redact;
 pub mod runtime;

@@ -2,7 +2,7 @@
 //! (the child builds a fresh one) and can be shut down at interpreter exit.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
@@ -15,12 +15,9 @@ enum Slot {
 }
 
 static SLOT: Mutex<Slot> = Mutex::new(Slot::Empty);
-/// Set in the child after `fork`: the parent's worker threads do not exist there.
-static FORKED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn after_fork_in_child() {
-    FORKED.store(true, Ordering::SeqCst);
-}
+/// The fork generation the runtime in `SLOT` was built in: in a child, the parent's
+/// worker threads do not exist.
+static BUILT_IN: AtomicU64 = AtomicU64::new(0);
 
 /// Worker threads: `FANIO_WORKER_THREADS` if set to a positive integer, else the CPU count.
 pub fn worker_threads() -> usize {
@@ -32,10 +29,8 @@ pub fn worker_threads() -> usize {
 }
 
 fn build() -> Runtime {
-    static ATFORK: std::sync::Once = std::sync::Once::new();
-    ATFORK.call_once(|| unsafe {
-        libc::pthread_atfork(None, None, Some(after_fork_in_child));
-    });
+    crate::fork::watch();
+    BUILT_IN.store(crate::fork::generation(), Ordering::SeqCst);
     Builder::new_multi_thread()
         .worker_threads(worker_threads())
         .thread_name("fanio-worker")
@@ -47,12 +42,31 @@ fn build() -> Runtime {
 fn lock() -> std::sync::MutexGuard<'static, Slot> {
     // A panic elsewhere while holding the lock leaves the slot itself consistent.
     let mut slot = SLOT.lock().unwrap_or_else(|e| e.into_inner());
-    if FORKED.swap(false, Ordering::SeqCst) {
+    if !matches!(*slot, Slot::Empty) && BUILT_IN.load(Ordering::SeqCst) != crate::fork::generation()
+    {
         // The parent's runtime has no threads in this process: dropping it would wait
         // for them forever, so it is leaked and a new one is built on demand.
         std::mem::forget(std::mem::replace(&mut *slot, Slot::Empty));
     }
     slot
+}
+
+thread_local! {
+    /// The forking thread's hold on `SLOT` across `fork`: a worker of the parent
+    /// holding it at that moment would leave it locked forever in the child.
+    static HELD: std::cell::RefCell<Option<std::sync::MutexGuard<'static, Slot>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Before `fork`: holds the slot so no other thread holds it when the child is made.
+pub(crate) fn before_fork() {
+    let slot = SLOT.lock().unwrap_or_else(|e| e.into_inner());
+    HELD.with_borrow_mut(|h| *h = Some(slot));
+}
+
+/// After `fork`, in the parent and in the child: lets go of the slot.
+pub(crate) fn after_fork() {
+    HELD.with_borrow_mut(|h| drop(h.take()));
 }
 
 /// The handle every spawn goes through; builds the runtime on first use.

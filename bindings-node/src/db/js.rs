@@ -132,6 +132,23 @@ impl Js {
         make!(self, napi_call_function, this, f, args.len(), args.as_ptr())
     }
 
+    /// Calls `f` as `call` does, but an exception it throws is taken back (cleared) and
+    /// returned as `Err`, for the caller to turn into an error of its own.
+    pub fn call_catching(self, f: Raw, args: &[Raw]) -> napi::Result<Result<Raw, Raw>> {
+        let this = self.undefined()?;
+        let mut out = ptr::null_mut();
+        let status = unsafe {
+            sys::napi_call_function(self.0, this, f, args.len(), args.as_ptr(), &mut out)
+        };
+        if status == sys::Status::napi_pending_exception {
+            let mut thrown = ptr::null_mut();
+            ok(unsafe { sys::napi_get_and_clear_last_exception(self.0, &mut thrown) })?;
+            return Ok(Err(thrown));
+        }
+        ok(status)?;
+        Ok(Ok(out))
+    }
+
     pub fn type_of(self, v: Raw) -> napi::Result<sys::napi_valuetype> {
         let mut t = 0;
         ok(unsafe { sys::napi_typeof(self.0, v, &mut t) })?;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use fanio_core::Error;
 use fanio_core::db::{Array, Cell, IntWidth, Params};
+use fanio_core::depth::{MAX_DEPTH, parse_json, too_deep};
 use napi::sys::ValueType;
 
 use super::cells::builder;
@@ -148,10 +149,19 @@ fn object(js: Js, v: Raw, at: At<'_>) -> Converted<Cell> {
         return array(js, v, at);
     }
     if is_plain(js, v)? {
-        let text = js.call(builder(js, |b| b.stringify)?, &[v])?;
-        let text = js.get_string(text)?;
-        let json = serde_json::from_str(&text)
-            .map_err(|e| at.error(&format!("the object is not JSON: {e}")))?;
+        // JSON.stringify walks the object in V8, which guards its own stack (a RangeError
+        // when too deep); whatever it throws (a cycle, a BigInt, a toJSON that throws) is
+        // the caller's bad value, as is text nested deeper than the core accepts.
+        let text = match js.call_catching(builder(js, |b| b.stringify)?, &[v])? {
+            Ok(text) if js.type_of(text)? == ValueType::napi_string => js.get_string(text)?,
+            _ => {
+                return Err(at
+                    .error("the object cannot be serialized as JSON (a cycle, a BigInt, a throwing toJSON or too deep)")
+                    .into());
+            }
+        };
+        let json =
+            parse_json(&text).map_err(|e| at.error(&format!("the object is not JSON: {e}")))?;
         return Ok(Cell::Json(Arc::new(json)));
     }
     Err(at
@@ -186,6 +196,10 @@ struct Shape {
 
 impl Shape {
     fn flatten(&mut self, js: Js, v: Raw, depth: usize, at: At<'_>) -> Converted<()> {
+        // `depth` counts from 0: this array is level `depth + 1`.
+        if depth >= MAX_DEPTH {
+            return Err(at.error(&format!("the array: {}", too_deep())).into());
+        }
         let n = js.length(v)?;
         let len = i32::try_from(n).map_err(|_| at.error("the array is too long"))?;
         match self.dims.get(depth) {

@@ -151,7 +151,7 @@ fn request_spec(
     let json = r
         .json
         .map(|text| {
-            serde_json::from_str(&text)
+            fanio_core::depth::parse_json(&text)
                 .map_err(|e| Error::invalid(format!("json body is not serializable: {e}")))
         })
         .transpose()?;

@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
-from ._errors import FanioError
+from ._errors import FanioError, InvalidArgument
 
 if TYPE_CHECKING:
     from ._fanio import Op, Transaction
@@ -34,7 +34,8 @@ class TransactionContext:
 
     async def __aenter__(self) -> Transaction:
         if self._tx is not None:
-            raise RuntimeError("a transaction context is entered once")
+            # Its begin op already ran: a second transaction needs `db.transaction()` again.
+            raise InvalidArgument("a transaction context is entered once: call db.transaction() again")
         self._tx = await self._begin
         return self._tx
 

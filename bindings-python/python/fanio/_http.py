@@ -30,7 +30,13 @@ class Headers(Mapping[str, str]):
     def __init__(self, pairs: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
         values: dict[str, list[str]] = {}
         items = pairs.items() if isinstance(pairs, Mapping) else pairs
-        for name, value in items:
+        for pair in items:
+            # A wrong shape or type is a TypeError, as for any other wrong argument type.
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise TypeError(f"Headers takes (name, value) pairs, got {type(pair).__name__}")
+            name, value = pair
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise TypeError(f"header names and values must be str, got {type(name).__name__}")
             values.setdefault(name.lower(), []).append(value)
         self._values = values
 
@@ -51,6 +57,8 @@ class Headers(Mapping[str, str]):
 
     def get_all(self, name: str) -> list[str]:
         """Every value of `name`, in the order received; ``[]`` if absent."""
+        if not isinstance(name, str):
+            raise TypeError(f"a header name is a str, got {type(name).__name__}")
         return list(self._values.get(name.lower(), ()))
 
     def __repr__(self) -> str:

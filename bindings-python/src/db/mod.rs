@@ -11,7 +11,7 @@ use fanio_core::db::{self as core_db, Isolation, PoolOptions, Records, TxOptions
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use crate::args;
+use crate::args::{self, Text};
 use crate::error::{ResultExt, invalid};
 use crate::op::Op;
 use params::At;
@@ -48,7 +48,7 @@ fn count(
 #[pyo3(signature = (url, *, max_connections=None, min_connections=None, acquire_timeout=None, statement_cache_size=None))]
 pub fn connect(
     py: Python<'_>,
-    url: &str,
+    url: Text,
     max_connections: Option<&Bound<'_, PyAny>>,
     min_connections: Option<&Bound<'_, PyAny>>,
     acquire_timeout: Option<&Bound<'_, PyAny>>,
@@ -70,7 +70,7 @@ pub fn connect(
             d.statement_cache_size,
         )?,
     };
-    let config = core_db::Config::parse(url, opts).or_raise(py)?;
+    let config = core_db::Config::parse(&url, opts).or_raise(py)?;
     Ok(Op(config.connect()))
 }
 
@@ -98,47 +98,47 @@ macro_rules! query_class {
         impl $ty {
             /// Runs a statement; resolves to the rows affected.
             #[pyo3(signature = (sql, params=None))]
-            fn execute(&self, py: Python<'_>, sql: &str, params: Option<&Bound<'_, PyAny>>) -> PyResult<Op> {
-                Ok(Op(self.0.execute(sql, params::params(py, params, At::default())?)))
+            fn execute(&self, py: Python<'_>, sql: Text, params: Option<&Bound<'_, PyAny>>) -> PyResult<Op> {
+                Ok(Op(self.0.execute(&sql, params::params(py, params, At::default())?)))
             }
 
             /// Resolves to a list of `Record`.
             #[pyo3(signature = (sql, params=None))]
-            fn fetch_all(&self, py: Python<'_>, sql: &str, params: Option<&Bound<'_, PyAny>>) -> PyResult<Op> {
-                Ok(Op(self.0.fetch_all(sql, params::params(py, params, At::default())?)))
+            fn fetch_all(&self, py: Python<'_>, sql: Text, params: Option<&Bound<'_, PyAny>>) -> PyResult<Op> {
+                Ok(Op(self.0.fetch_all(&sql, params::params(py, params, At::default())?)))
             }
 
             /// Resolves to the first `Record`; NoRows if there is none.
             #[pyo3(signature = (sql, params=None))]
-            fn fetch_one(&self, py: Python<'_>, sql: &str, params: Option<&Bound<'_, PyAny>>) -> PyResult<Op> {
-                Ok(Op(self.0.fetch_one(sql, params::params(py, params, At::default())?)))
+            fn fetch_one(&self, py: Python<'_>, sql: Text, params: Option<&Bound<'_, PyAny>>) -> PyResult<Op> {
+                Ok(Op(self.0.fetch_one(&sql, params::params(py, params, At::default())?)))
             }
 
             /// Resolves to the first `Record` or None.
             #[pyo3(signature = (sql, params=None))]
-            fn fetch_optional(&self, py: Python<'_>, sql: &str, params: Option<&Bound<'_, PyAny>>) -> PyResult<Op> {
-                Ok(Op(self.0.fetch_optional(sql, params::params(py, params, At::default())?)))
+            fn fetch_optional(&self, py: Python<'_>, sql: Text, params: Option<&Bound<'_, PyAny>>) -> PyResult<Op> {
+                Ok(Op(self.0.fetch_optional(&sql, params::params(py, params, At::default())?)))
             }
 
             /// Resolves to the first column of the first row; NoRows if there is none.
             #[pyo3(signature = (sql, params=None))]
-            fn fetch_val(&self, py: Python<'_>, sql: &str, params: Option<&Bound<'_, PyAny>>) -> PyResult<Op> {
-                Ok(Op(self.0.fetch_val(sql, params::params(py, params, At::default())?)))
+            fn fetch_val(&self, py: Python<'_>, sql: Text, params: Option<&Bound<'_, PyAny>>) -> PyResult<Op> {
+                Ok(Op(self.0.fetch_val(&sql, params::params(py, params, At::default())?)))
             }
 
             /// One statement per parameter sequence, all in one transaction; resolves to
             /// the total rows affected.
-            fn execute_many(&self, py: Python<'_>, sql: &str, seq_of_params: &Bound<'_, PyAny>) -> PyResult<Op> {
+            fn execute_many(&self, py: Python<'_>, sql: Text, seq_of_params: &Bound<'_, PyAny>) -> PyResult<Op> {
                 let rows = params::rows(py, seq_of_params)?;
-                Ok(Op(self.0.execute_many(sql, rows.into_iter().map(Into::into).collect())))
+                Ok(Op(self.0.execute_many(&sql, rows.into_iter().map(Into::into).collect())))
             }
 
             /// Loads `records` (sequences of values, in the order of `columns`) into
             /// `table` (COPY on Postgres); resolves to the rows loaded.
             #[pyo3(signature = (table, records, *, columns))]
-            fn copy_records(&self, py: Python<'_>, table: &str, records: &Bound<'_, PyAny>, columns: Vec<String>) -> PyResult<Op> {
+            fn copy_records(&self, py: Python<'_>, table: Text, records: &Bound<'_, PyAny>, columns: Vec<Text>) -> PyResult<Op> {
                 let rows = params::converter(py, records)?;
-                Ok(Op(self.0.copy_records(table, columns, Records::Converted(rows))))
+                Ok(Op(self.0.copy_records(&table, columns.into_iter().map(|c| c.0).collect(), Records::Converted(rows))))
             }
 
             $($extra)*
@@ -156,8 +156,8 @@ query_class!(Database {
     /// An async context manager: begins on enter, commits on a clean exit, rolls back
     /// on an exception or cancellation.
     #[pyo3(signature = (isolation=None, read_only=false))]
-    fn transaction<'py>(&self, py: Python<'py>, isolation: Option<&str>, read_only: bool) -> PyResult<Bound<'py, PyAny>> {
-        let opts = TxOptions { isolation: self::isolation(py, isolation)?, read_only };
+    fn transaction<'py>(&self, py: Python<'py>, isolation: Option<Text>, read_only: bool) -> PyResult<Bound<'py, PyAny>> {
+        let opts = TxOptions { isolation: self::isolation(py, isolation.as_deref())?, read_only };
         let begin = Op(self.0.begin(opts));
         TX_CONTEXT.import(py, "fanio._db", "TransactionContext")?.call1((begin,))
     }

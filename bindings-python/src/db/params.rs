@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use fanio_core::Error;
 use fanio_core::db::{Array, Cell, Convert, IntWidth, Params};
+use fanio_core::depth::{MAX_DEPTH, too_deep};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{
@@ -26,8 +27,6 @@ const MAX_MICROS: i64 = 253_402_300_799_999_999;
 const MIN_MICROS: i64 = -62_135_596_800_000_000;
 const MAX_DAYS: i64 = 2_932_896;
 const MIN_DAYS: i64 = -719_162;
-/// Deeper JSON or arrays are refused rather than risk the stack.
-const MAX_DEPTH: usize = 128;
 
 /// Where a parameter sits, for the error that names it.
 #[derive(Clone, Copy, Default)]
@@ -70,7 +69,7 @@ pub fn params(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, at: At) -> PyResul
                     &bad(at, i + 1, None, "parameter names must be strings".into()),
                 ));
             };
-            let key = key.to_str()?;
+            let key = crate::args::utf8(key, "a parameter name")?;
             let cell =
                 cell(py, &value, 0).map_err(|r| to_pyerr(py, &bad(at, i + 1, Some(key), r)))?;
             named.push((key.to_string(), cell));
@@ -379,7 +378,7 @@ fn array(py: Python<'_>, v: &Bound<'_, PyAny>) -> Fit {
             if nested {
                 walk(py, item, level + 1, w)?;
             } else {
-                w.elems.push(cell(py, item, 0)?);
+                w.elems.push(cell(py, item, level + 1)?);
             }
         }
         Ok(())
@@ -408,9 +407,6 @@ fn array(py: Python<'_>, v: &Bound<'_, PyAny>) -> Fit {
 /// A dict (or anything inside one) as a JSON document.
 fn json(v: &Bound<'_, PyAny>, depth: usize) -> Result<serde_json::Value, String> {
     use serde_json::Value as J;
-    if depth > MAX_DEPTH {
-        return Err(format!("JSON nested deeper than {MAX_DEPTH} levels"));
-    }
     let e = |e: PyErr| e.to_string();
     if v.is_none() {
         return Ok(J::Null);
@@ -434,6 +430,13 @@ fn json(v: &Bound<'_, PyAny>, depth: usize) -> Result<serde_json::Value, String>
     }
     if let Ok(s) = v.cast::<PyString>() {
         return Ok(J::String(s.to_str().map_err(e)?.to_string()));
+    }
+    // `depth` containers hold this value: one more may not pass the limit.
+    let container = v.is_instance_of::<PyDict>()
+        || v.is_instance_of::<PyList>()
+        || v.is_instance_of::<PyTuple>();
+    if container && depth >= MAX_DEPTH {
+        return Err(too_deep());
     }
     if let Ok(d) = v.cast::<PyDict>() {
         let mut map = serde_json::Map::with_capacity(d.len());

@@ -97,7 +97,10 @@ impl Record {
     fn position(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<usize> {
         if let Ok(i) = key.cast::<PyInt>() {
             let len = self.values.bind(py).len() as isize;
-            let i: isize = i.extract()?;
+            // Past isize's range is out of range like any other position.
+            let i: isize = i
+                .extract()
+                .map_err(|_| PyIndexError::new_err("record index out of range"))?;
             let at = if i < 0 { i + len } else { i };
             if at < 0 || at >= len {
                 return Err(PyIndexError::new_err("record index out of range"));

@@ -6,6 +6,7 @@ use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple,
 };
 
+use crate::args::utf8;
 use crate::error::invalid;
 
 /// The argument, unless it is absent or None.
@@ -80,7 +81,7 @@ pub fn text(
         return Ok(None);
     };
     match v.cast::<PyString>() {
-        Ok(s) => Ok(Some(s.to_str()?.to_owned())),
+        Ok(s) => Ok(Some(utf8(s, name)?.to_owned())),
         Err(_) => Err(invalid(
             py,
             format!("{name} must be a str, got {}", type_name(v)),
@@ -123,7 +124,7 @@ pub enum Scalars {
 
 fn scalar(py: Python<'_>, v: &Bound<'_, PyAny>, kind: Scalars, name: &str) -> PyResult<String> {
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(s.to_str()?.to_owned());
+        return Ok(utf8(s, name)?.to_owned());
     }
     if let Scalars::Query = kind {
         if let Ok(b) = v.cast::<PyBool>() {
@@ -241,7 +242,9 @@ pub fn content(py: Python<'_>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Opt
         return Ok(Some(bytes::Bytes::copy_from_slice(b.as_bytes())));
     }
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(Some(bytes::Bytes::copy_from_slice(s.to_str()?.as_bytes())));
+        return Ok(Some(bytes::Bytes::copy_from_slice(
+            utf8(s, "content")?.as_bytes(),
+        )));
     }
     if let Ok(b) = v.cast::<PyByteArray>() {
         return Ok(Some(bytes::Bytes::from(b.to_vec())));

@@ -2,15 +2,14 @@
 //! are serialized without `json.dumps`, response bodies parsed without `json.loads`.
 //! Integers keep every digit (the core parses with `arbitrary_precision`).
 
+use fanio_core::depth::{MAX_DEPTH, too_deep};
 use fanio_core::{Code, Error};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
+use crate::args::utf8;
 use crate::error::invalid;
-
-/// Deeper nesting than this is refused: it also catches a structure that contains itself.
-const MAX_DEPTH: usize = 256;
 
 /// A JSON body from Python data: dict (str keys), list, tuple, str, int, float, bool, None.
 pub fn to_json(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -18,17 +17,11 @@ pub fn to_json(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<Value> {
 }
 
 fn encode(py: Python<'_>, v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
-    if depth > MAX_DEPTH {
-        return Err(invalid(
-            py,
-            format!("json body nests deeper than {MAX_DEPTH} levels (or contains itself)"),
-        ));
-    }
     if v.is_none() {
         return Ok(Value::Null);
     }
     if let Ok(s) = v.cast::<PyString>() {
-        return Ok(Value::String(s.to_str()?.to_owned()));
+        return Ok(Value::String(utf8(s, "a json body string")?.to_owned()));
     }
     if let Ok(b) = v.cast::<PyBool>() {
         return Ok(Value::Bool(b.is_true()));
@@ -51,6 +44,14 @@ fn encode(py: Python<'_>, v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value>
             .map(Value::Number)
             .ok_or_else(|| invalid(py, format!("json body: {x} is not a valid JSON number")));
     }
+    // `depth` containers hold this value: one more may not pass the limit (this also
+    // stops a structure that contains itself).
+    let container = v.is_instance_of::<PyDict>()
+        || v.is_instance_of::<PyList>()
+        || v.is_instance_of::<PyTuple>();
+    if container && depth >= MAX_DEPTH {
+        return Err(invalid(py, format!("json body: {}", too_deep())));
+    }
     if let Ok(d) = v.cast::<PyDict>() {
         let mut map = Map::with_capacity(d.len());
         for (k, item) in d.iter() {
@@ -61,7 +62,10 @@ fn encode(py: Python<'_>, v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value>
                     format!("json body: object keys must be str, got {kind}"),
                 ));
             };
-            map.insert(key.to_str()?.to_owned(), encode(py, &item, depth + 1)?);
+            map.insert(
+                utf8(key, "a json body key")?.to_owned(),
+                encode(py, &item, depth + 1)?,
+            );
         }
         return Ok(Value::Object(map));
     }

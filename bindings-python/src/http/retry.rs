@@ -51,7 +51,7 @@ fn method_names(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<BTreeSet<S
     for item in value.try_iter().map_err(|_| wrong())? {
         let item = item?;
         let name = item.cast::<PyString>().map_err(|_| wrong())?;
-        set.insert(name.to_str()?.to_ascii_uppercase());
+        set.insert(crate::args::utf8(name, "methods")?.to_ascii_uppercase());
     }
     Ok(set)
 }

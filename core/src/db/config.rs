@@ -88,6 +88,7 @@ impl Config {
                 backend,
                 closing: CancellationToken::new(),
                 label,
+                born: crate::fork::generation(),
             }))))
         })
     }

@@ -84,11 +84,24 @@ struct DbInner {
     closing: CancellationToken,
     /// The URL with its password replaced, for messages and Debug.
     label: Arc<str>,
+    /// The fork generation that opened it: a forked child has neither the parent's
+    /// connection threads nor the tasks of its connections, so a call there would wait
+    /// forever; it is E_CLOSED at once instead (the child connects anew).
+    born: u64,
 }
 
 impl DbInner {
     /// Runs `work` unless the database is closed; `close` cancels it mid-way.
     async fn guard<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
+        if self.born != crate::fork::generation() {
+            return Err(Error::new(
+                Code::Closed,
+                format!(
+                    "{} was opened by a parent process: connect again after fork",
+                    self.label
+                ),
+            ));
+        }
         if self.closing.is_cancelled() {
             return Err(closed(&self.label));
         }

@@ -37,6 +37,11 @@ struct Inner {
     error_for_status: bool,
     caps: Option<Arc<Caps>>,
     closed: CancellationToken,
+    /// The options it was built from and the fork generation it was built in: a forked
+    /// child gets a client of its own (`in_child`).
+    recipe: ClientOptions,
+    born: u64,
+    child: Mutex<Option<Client>>,
 }
 
 /// The per-request settings an op carries.
@@ -49,6 +54,7 @@ struct Call {
 impl Client {
     /// Checks every option and builds the client; needs no runtime.
     pub fn new(opts: ClientOptions) -> Result<Client> {
+        let recipe = opts.clone();
         let base_url = opts
             .base_url
             .as_deref()
@@ -67,6 +73,14 @@ impl Client {
         ] {
             if value == Some(0) {
                 return Err(Error::invalid(format!("{name} must be at least 1")));
+            }
+            // A cap is a semaphore: past its permit limit tokio panics (a crash of the
+            // host process), and no socket count comes near it.
+            if value.is_some_and(|n| n > tokio::sync::Semaphore::MAX_PERMITS) {
+                return Err(Error::invalid(format!(
+                    "{name} is too large: at most {}",
+                    tokio::sync::Semaphore::MAX_PERMITS
+                )));
             }
         }
         let caps = Caps::new(opts.max_connections_per_host, opts.max_connections);
@@ -152,6 +166,9 @@ impl Client {
             error_for_status: opts.error_for_status,
             caps,
             closed: CancellationToken::new(),
+            recipe,
+            born: crate::fork::generation(),
+            child: Mutex::new(None),
         })))
     }
 
@@ -161,6 +178,9 @@ impl Client {
         let inner = &self.0;
         if inner.closed.is_cancelled() {
             return Err(errors::closed());
+        }
+        if inner.born != crate::fork::generation() {
+            return self.in_child()?.request(spec);
         }
         let method = request::method(&spec.method)?;
         let url = request::url(inner.base_url.as_ref(), &spec.url, &spec.params)?;
@@ -188,10 +208,28 @@ impl Client {
     pub fn close(&self) {
         self.0.closed.cancel();
         drop(self.0.http().take());
+        if let Some(child) = &*self.0.child.lock().unwrap_or_else(|e| e.into_inner()) {
+            child.close();
+        }
     }
 
     pub fn is_closed(&self) -> bool {
         self.0.closed.is_cancelled()
+    }
+
+    /// The client that serves this one in a forked child. The parent's pool keeps
+    /// connections whose tasks ran on the parent's runtime (a request given one waited
+    /// out its whole timeout), and its sockets are the parent's too: the child gets a
+    /// client of its own, built once from the same options (cookies start empty).
+    fn in_child(&self) -> Result<Client> {
+        let mut child = self.0.child.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = &*child {
+            // Built in this process, or in an ancestor: its own `request` tells.
+            return Ok(c.clone());
+        }
+        let c = Client::new(self.0.recipe.clone())?;
+        *child = Some(c.clone());
+        Ok(c)
     }
 }
 

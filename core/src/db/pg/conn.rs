@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
@@ -78,6 +78,12 @@ pub(super) struct Conn {
     pub inflight: AtomicUsize,
     /// Signalled when `inflight` drops to zero.
     pub drained: Notify,
+    /// A call of the transaction holding it was dropped and cancelled on the server.
+    /// The cancel request reaches the server at a moment nobody can know (the driver
+    /// does not wait for it), so it may stop any later statement, a ROLLBACK, or,
+    /// once the connection is back in the pool, another caller's query: a tainted
+    /// connection runs nothing more and is closed, which ends its transaction.
+    tainted: AtomicBool,
     cache: Mutex<Cache>,
 }
 
@@ -160,6 +166,7 @@ impl Conn {
             client,
             inflight: AtomicUsize::new(0),
             drained: Notify::new(),
+            tainted: AtomicBool::new(false),
             cache: Mutex::new(Cache {
                 capacity: cache_size,
                 tick: 0,
@@ -180,6 +187,15 @@ impl Conn {
         if self.inflight.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.drained.notify_waiters();
         }
+    }
+
+    /// A cancel request for a dropped call of its transaction is on its way.
+    pub fn taint(&self) {
+        self.tainted.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_tainted(&self) -> bool {
+        self.tainted.load(Ordering::SeqCst)
     }
 
     async fn prepare(&self, sql: &str) -> Result<(Statement, Arc<Columns>)> {

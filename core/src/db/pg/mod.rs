@@ -33,6 +33,8 @@ use conn::Conn;
 const PIPELINE: usize = 8;
 /// Connect timeout unless the URL sets `connect_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a cancel request may take to reach the server.
+const CANCEL_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 enum Connector {
@@ -134,11 +136,16 @@ impl Target {
     }
 
     /// Asks the server to stop what `conn` runs now (on a connection of its own).
+    /// Bounded: a transaction waits for it before its next statement, so a server that
+    /// does not answer the request must not hold the transaction forever.
     async fn cancel(&self, conn: &Conn) {
-        let _ = match &self.connector {
-            Connector::Plain => conn.cancel.cancel_query(NoTls).await,
-            Connector::Tls(tls) => conn.cancel.cancel_query(tls.clone()).await,
+        let send = async {
+            let _ = match &self.connector {
+                Connector::Plain => conn.cancel.cancel_query(NoTls).await,
+                Connector::Tls(tls) => conn.cancel.cancel_query(tls.clone()).await,
+            };
         };
+        let _ = tokio::time::timeout(CANCEL_WAIT, send).await;
     }
 }
 
@@ -249,10 +256,28 @@ impl Shared {
 
     /// Opens a connection already counted in `total`.
     async fn open(self: &Arc<Self>, exclusive: bool) -> Result<Arc<Conn>> {
+        // A call dropped while it connects (cancelled, timed out) must still give its
+        // place back, or the pool shrinks for good and later calls wait for a
+        // connection that never comes.
+        struct Opening<'a>(Option<&'a Shared>);
+        impl Drop for Opening<'_> {
+            fn drop(&mut self) {
+                if let Some(shared) = self.0 {
+                    {
+                        let mut st = shared.state();
+                        st.opening -= 1;
+                        st.total -= 1;
+                    }
+                    shared.changed.notify_waiters();
+                }
+            }
+        }
+        let mut opening = Opening(Some(self));
         let opened = self
             .target
             .connect(self.opts.statement_cache_size, &self.label)
             .await;
+        opening.0 = None;
         let mut st = self.state();
         st.opening -= 1;
         match opened {
@@ -339,28 +364,34 @@ impl Drop for Lease {
             return;
         }
         let (conn, shared, pooled) = (self.conn.clone(), self.shared.clone(), self.pooled);
-        crate::runtime::handle().spawn(async move {
-            // Pipelined calls of others may share the connection: keep new ones away,
-            // wait until the others are answered (what runs then can only be ours),
-            // then cancel; a round trip after the cancel proves the connection idle.
-            let listed = pooled && shared.retire(&conn);
-            loop {
-                let drained = conn.drained.notified();
-                if conn.inflight.load(Ordering::SeqCst) == 0 {
-                    break;
-                }
-                if !pooled {
-                    // A transaction's own calls: cancelling could hit one of them.
-                    return;
-                }
-                drained.await;
+        if !pooled {
+            // Marked now, before anything else can be sent on the connection.
+            conn.taint();
+        }
+        crate::runtime::handle().spawn(async move { cancel_dropped(&conn, &shared, pooled).await });
+    }
+}
+
+/// Stops on the server what a dropped call left running on `conn`.
+async fn cancel_dropped(conn: &Arc<Conn>, shared: &Arc<Shared>, pooled: bool) {
+    // Pipelined calls of others may share the connection: keep new ones away, wait
+    // until the others are answered (what runs then can only be ours), then cancel; a
+    // round trip after the cancel proves the connection idle.
+    let listed = pooled && shared.retire(conn);
+    // A taken connection is tainted: whatever the cancel stops, nothing runs on it again.
+    if pooled {
+        loop {
+            let drained = conn.drained.notified();
+            if conn.inflight.load(Ordering::SeqCst) == 0 {
+                break;
             }
-            shared.target.cancel(&conn).await;
-            if listed {
-                let _ = conn.client.simple_query("").await;
-                shared.give_back(conn);
-            }
-        });
+            drained.await;
+        }
+    }
+    shared.target.cancel(conn).await;
+    if listed {
+        let _ = conn.client.simple_query("").await;
+        shared.give_back(conn.clone());
     }
 }
 
@@ -529,6 +560,14 @@ impl Drop for Taken {
     }
 }
 
+/// A transaction after one of its calls was cancelled: it can only be rolled back.
+fn cut_short() -> Error {
+    Error::new(
+        Code::Cancelled,
+        "a call of this transaction was cancelled: it can only be rolled back",
+    )
+}
+
 /// An open transaction; its connection is the pool's again only after COMMIT or
 /// ROLLBACK succeeded.
 pub(crate) struct Tx {
@@ -544,6 +583,9 @@ impl Tx {
             .ok_or_else(|| Error::new(Code::Closed, "the transaction has already ended"))?
             .conn()
             .clone();
+        if conn.is_tainted() {
+            return Err(cut_short());
+        }
         Ok(Lease::taken(conn, &self.shared))
     }
 
@@ -575,6 +617,12 @@ impl Tx {
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .ok_or_else(|| Error::new(Code::Closed, "the transaction has already ended"))?;
+        if taken.conn().is_tainted() {
+            // Closing the connection (dropping `taken`) ends the transaction on the
+            // server: a rollback is done, a commit is not.
+            drop(taken);
+            return if commit { Err(cut_short()) } else { Ok(()) };
+        }
         let ended = taken
             .conn()
             .client

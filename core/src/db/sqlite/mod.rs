@@ -82,7 +82,7 @@ async fn start(
     let (tx, rx) = oneshot::channel();
     std::thread::Builder::new()
         .name(name.into())
-        .spawn(move || match setup() {
+        .spawn(move || match crate::fork::quiet(setup) {
             Ok(conn) => {
                 let _ = tx.send(Ok(()));
                 body(conn);

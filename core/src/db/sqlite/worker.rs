@@ -291,7 +291,7 @@ fn serve(jobs: &Receiver<Job>, worker: &mut impl Serve) {
             },
         };
         burst = idle.elapsed() < SPIN;
-        if !worker.handle(job) {
+        if !crate::fork::quiet(|| worker.handle(job)) {
             return;
         }
     }
@@ -328,7 +328,10 @@ struct Reader {
 }
 
 pub(super) fn reader(conn: Conn, jobs: Receiver<Job>, writer: Sender<Job>) {
-    serve(&jobs, &mut Reader { conn, writer });
+    let mut r = Reader { conn, writer };
+    serve(&jobs, &mut r);
+    // Closing the connection is SQLite work too.
+    crate::fork::quiet(move || drop(r));
 }
 
 impl Serve for Reader {
@@ -394,9 +397,12 @@ pub(super) fn writer(conn: Conn, jobs: Receiver<Job>, acquire_timeout: Duration)
         p.job
             .fail(Error::new(Code::Closed, "the database is closed"));
     }
-    if w.active.is_some() {
-        let _ = w.conn.exec("ROLLBACK");
-    }
+    crate::fork::quiet(move || {
+        if w.active.is_some() {
+            let _ = w.conn.exec("ROLLBACK");
+        }
+        drop(w);
+    });
 }
 
 impl Serve for Writer {
