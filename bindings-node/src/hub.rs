@@ -154,6 +154,8 @@ pub fn make_op(kind: u8, ms: f64, payloads: &mut Payloads<'_>) -> Op {
     if kind == OP_NATIVE {
         // JS passes only handles of ops it still holds, so every one is here.
         let op = payloads.natives.next().copied().and_then(native_op::held);
+        // Taken by a run or a batch: even a run cut off before its first poll counts.
+        op.iter().for_each(Op::hand_over);
         return op
             .unwrap_or_else(|| op::fail(Duration::ZERO, "fanio: a native op was released".into()));
     }

@@ -33,6 +33,8 @@ impl Op {
 
     /// Runs (or joins) the op on the runtime; its outcome reaches `fut` via `bridge`.
     fn _start(&self, bridge: &Bridge, fut: Py<PyAny>) -> Running {
+        // Awaited: even if the await is cancelled before the run is first polled.
+        self.0.hand_over();
         let op = self.0.clone();
         let poster = bridge.poster();
         let task = runtime::handle().spawn(async move {

@@ -304,7 +304,7 @@ impl Shared {
     fn give_back(&self, conn: Arc<Conn>) {
         {
             let mut st = self.state();
-            if self.closed.load(Ordering::SeqCst) || conn.client.is_closed() {
+            if self.closed.load(Ordering::SeqCst) || conn.client.is_closed() || conn.is_tainted() {
                 st.total -= 1;
             } else {
                 st.shared.push(conn);
@@ -617,7 +617,19 @@ impl Tx {
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .ok_or_else(|| Error::new(Code::Closed, "the transaction has already ended"))?;
-        if taken.conn().is_tainted() {
+        // A call of this transaction that was just cancelled may not have been dropped
+        // on the runtime yet (a Python cancel aborts its task, which drops the future at
+        // its next poll): wait until its lease is gone, so its taint is seen here and
+        // its cancel request can never reach the COMMIT or ROLLBACK, or a later user.
+        let conn = taken.conn().clone();
+        loop {
+            let drained = conn.drained.notified();
+            if conn.inflight.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            drained.await;
+        }
+        if conn.is_tainted() {
             // Closing the connection (dropping `taken`) ends the transaction on the
             // server: a rollback is done, a commit is not.
             drop(taken);
