@@ -4,6 +4,7 @@ backpressure, bad input."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import inspect
 import time
@@ -331,10 +332,11 @@ async def test_as_settled_pulls_an_async_source_lazily() -> None:
             i += 1
 
     got = []
-    async for i, outcome in fanio.as_settled(endless(), limit=2):
-        got.append((i, outcome.value))
-        if len(got) == 20:
-            break
+    async with contextlib.aclosing(fanio.as_settled(endless(), limit=2)) as outcomes:
+        async for i, outcome in outcomes:
+            got.append((i, outcome.value))
+            if len(got) == 20:
+                break
     assert sorted(v for _, v in got) == list(range(20)) or len(got) == 20
     assert pulled <= 20 + 2 + 1, f"pulled {pulled} items for 20 outcomes at limit 2"
 
