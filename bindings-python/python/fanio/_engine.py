@@ -292,12 +292,13 @@ class _HostBatch:
         if self.tasks.pop(i, None) is None:
             return  # cut off before it completed: its outcome is already settled
         self.ops.pop(i, None)
+        error: BaseException | None
         if task.cancelled():
-            error: BaseException | None = Cancelled("the awaitable was cancelled")
+            error = stopped = Cancelled("the awaitable was cancelled")
             try:
                 task.result()
             except asyncio.CancelledError as cancelled:
-                error.__cause__ = cancelled
+                stopped.__cause__ = cancelled
         else:
             error = task.exception()
         self.sched.complete(i, error is not None)
@@ -421,15 +422,14 @@ async def gather(
         progress=progress,
         on_progress=on_progress,
     )
-    errors = [_cancelled_child(o.error) if isinstance(o, Rejected) else None for o in outcomes]
-    if return_exceptions:
-        return [outcomes[slot[id(aw)]].value if errors[slot[id(aw)]] is None else errors[slot[id(aw)]] for aw in aws]
-    raised = [e for e in errors if e is not None]
-    if raised:
+    # What each distinct awaitable gave: its value, or the error gather reports.
+    results = [_cancelled_child(o.error) if isinstance(o, Rejected) else o.value for o in outcomes]
+    raised = [r for o, r in zip(outcomes, results, strict=True) if isinstance(o, Rejected)]
+    if raised and not return_exceptions:
         # Under fail-fast one rejection stopped the batch and the rest were cancelled
         # because of it: raise that one.
         raise next((e for e in raised if not isinstance(e, Cancelled)), raised[0])
-    return [outcomes[slot[id(aw)]].value for aw in aws]
+    return [results[slot[id(aw)]] for aw in aws]
 
 
 def _cancelled_child(error: BaseException) -> BaseException:

@@ -173,6 +173,7 @@ class Client:
         error_for_status: bool = False,
     ) -> None:
         core_size = isinstance(max_response_size, _CoreDefault)
+        size = None if isinstance(max_response_size, _CoreDefault) else max_response_size
         self._native = _fanio.HttpClient(
             base_url,
             headers,
@@ -193,7 +194,7 @@ class Client:
             cookies,
             user_agent,
             retry,
-            None if core_size else max_response_size,
+            size,
             not core_size and max_response_size is None,
             error_for_status,
         )
