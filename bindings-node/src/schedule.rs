@@ -140,7 +140,7 @@ impl Schedule {
             self.actions.clear();
             self.sent = 0;
         }
-        let wake = self.inner.poll(now, &mut self.actions);
+        let wake = self.inner.poll(now, &mut self.actions, |_| false);
         io[IO_WAKE] = wake.map_or(-1, |at| {
             let d = at.saturating_duration_since(now);
             (d.as_micros().div_ceil(1000)).min(i32::MAX as u128) as i32

@@ -37,6 +37,13 @@ pub enum Delivery {
         done: usize,
         total: usize,
     },
+    /// Something on the loop has news waiting (a host-driven batch's native ops ended).
+    Wake(Arc<dyn Wake>),
+}
+
+/// What the loop calls for a `Delivery::Wake`.
+pub trait Wake: Send + Sync {
+    fn wake(&self, py: Python<'_>) -> PyResult<()>;
 }
 
 struct Inner {
@@ -131,6 +138,7 @@ fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
             callback.bind(py).call1((*done, *total))?;
             return Ok(());
         }
+        Delivery::Wake(target) => return target.wake(py),
     };
     // The awaiting task was cancelled: nobody wants the result.
     if fut.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
@@ -173,7 +181,7 @@ fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
                 .collect::<PyResult<Vec<_>>>()?;
             PyList::new(py, items)?.into_any().unbind()
         }
-        Delivery::Progress { .. } => unreachable!("handled above"),
+        Delivery::Progress { .. } | Delivery::Wake(_) => unreachable!("handled above"),
     };
     fut.call_method1(pyo3::intern!(py, "set_result"), (result,))?;
     Ok(())

@@ -36,7 +36,18 @@ fn _fanio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bridge::Running>()?;
     m.add_class::<engine::Options>()?;
     m.add_class::<engine::Stream>()?;
-    m.add_class::<engine::Scheduler>()?;
+    m.add_class::<engine::batch::Batch>()?;
+    for (name, tag) in [
+        ("ACTION_START", engine::batch::ACTION_START),
+        ("ACTION_CANCEL", engine::batch::ACTION_CANCEL),
+        ("ACTION_SKIP", engine::batch::ACTION_SKIP),
+        ("ACTION_SETTLED", engine::batch::ACTION_SETTLED),
+        ("ACTION_PULL", engine::batch::ACTION_PULL),
+        ("ACTION_PROGRESS", engine::batch::ACTION_PROGRESS),
+        ("ACTION_FINISH", engine::batch::ACTION_FINISH),
+    ] {
+        m.add(name, tag)?;
+    }
     m.add_function(wrap_pyfunction!(op::sleep, m)?)?;
     m.add_function(wrap_pyfunction!(op::fail, m)?)?;
     m.add_function(wrap_pyfunction!(op::op_stats, m)?)?;

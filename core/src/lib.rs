@@ -12,6 +12,6 @@ mod redact;
 pub mod runtime;
 pub mod value;
 
-pub use engine::{Action, Op, Options, RawOptions, Scheduler, Unit};
+pub use engine::{Action, Batch, Item, Op, Options, RawOptions, Scheduler, Unit};
 pub use error::{Code, Error, Result};
 pub use value::{HostValue, Outcome, Value};

@@ -1,9 +1,10 @@
 """Runs fanio batches on the asyncio loop.
 
 A batch of native ops crosses into Rust once and runs there wholly. A batch holding
-Python awaitables is driven here, on the loop, by the core's scheduler: it says what to
-start, cut off or skip, so limit, rate, fail-fast, timeouts and the deadline mean exactly
-what they mean for native batches and in Node. No thread hop per task.
+Python awaitables is the core's batch too (`_fanio.Batch`): it decides what starts, is
+cut off or skipped, pulls the source and settles native ops, so limit, rate, fail-fast,
+timeouts and the deadline mean exactly what they mean for native batches and in Node.
+This module only executes its actions on the loop. No thread hop per task.
 """
 
 from __future__ import annotations
@@ -143,155 +144,138 @@ def _source(aws: object, what: str) -> Iterator[Any]:
         raise InvalidArgument(f"{what} must be an iterable of awaitables, got {type(aws).__name__}") from None
 
 
-def _discard(aw: object, code: str) -> None:
-    """An item that will never start: close a coroutine (no 'never awaited' warning), and
-    give a native op its outcome for good."""
+def _close(aw: object) -> None:
+    """A host item that will never start: a coroutine is closed (no 'never awaited'
+    warning). Native ops that never start are settled by the core."""
     if inspect.iscoroutine(aw):
         aw.close()
-    elif type(aw) is Op:
-        aw._settle(code)
+
+
+_START = _fanio.ACTION_START
+_CANCEL = _fanio.ACTION_CANCEL
+_SKIP = _fanio.ACTION_SKIP
+_SETTLED = _fanio.ACTION_SETTLED
+_PULL = _fanio.ACTION_PULL
+_PROGRESS = _fanio.ACTION_PROGRESS
 
 
 class _HostBatch:
-    """Carries out the scheduler's actions for one batch on the loop."""
+    """Executes the actions of the core's batch on the loop: starts, cancels and closes
+    awaitables, pulls the source, reports progress. The batch's native ops run in Rust;
+    their outcomes come back as actions, a burst at a time."""
 
     def __init__(
         self,
         options: _fanio.Options,
-        source: Iterator[Any] | AsyncIterator[Any],
-        known: int,
-        source_done: bool,
+        source: Iterator[Any] | AsyncIterator[Any] | None,
         stream: bool,
         sink: Callable[[int, Outcome], None],
         on_progress: _Progress | None,
     ) -> None:
         self.loop = asyncio.get_running_loop()
-        self.sched = _fanio.Scheduler(options, known, source_done, stream)
+        self.core = _fanio.Batch(options, stream, bridge(self.loop), self.poll, on_progress is not None)
         self.source = source
-        self.source_done = source_done
-        self.feed_target = options.pull_target
-        # An async source is pulled by a task, a chunk at a time (`pull_async`).
-        self.is_async = not isinstance(source, Iterator)
         self.pulling: asyncio.Task[None] | None = None
+        # Host items handed over and not started, and the tasks of those running.
         self.pending: dict[int, Any] = {}
-        self.fed = 0
-        self.settled = 0
         self.tasks: dict[int, asyncio.Future[Any]] = {}
-        # Native ops among the running items, so a cut-off one keeps the batch's reason.
-        self.ops: dict[int, Op[Any]] = {}
         self.sink = sink
         self.on_progress = on_progress
         self.timer: asyncio.TimerHandle | None = None
         self.finished: asyncio.Future[None] = self.loop.create_future()
+        self.closed = False
         # What stopped the batch from the inside (the source or on_progress raised):
         # the batch raises it once everything is cut off.
         self.error: BaseException | None = None
 
-    def add(self, items: list[Any]) -> None:
-        for aw in items:
-            self.pending[self.fed] = aw
-            self.fed += 1
+    def feed(self, items: list[Any]) -> None:
+        first = self.core.feed(items)
+        for j, aw in enumerate(items):
+            self.pending[first + j] = aw
 
-    def top_up(self) -> None:
-        """Pulls the next chunk of a streamed source when few items wait."""
-        if self.source_done or self.fed - self.settled >= self.feed_target:
+    def poll(self) -> None:
+        if self.closed:
             return
-        want = self.feed_target - (self.fed - self.settled)
-        if self.is_async:
-            if self.pulling is None:
-                self.pulling = self.loop.create_task(self.pull_async(want))
-            return
-        assert isinstance(self.source, Iterator)
-        chunk = list(islice(self.source, want))
-        for j, aw in enumerate(chunk):
-            _check_awaitable(self.fed + j, aw)
-        self.add(chunk)
-        self.sched.extend(len(chunk))
-        if len(chunk) < want:
-            self.source_done = True
-            self.sched.end_source()
+        again = True
+        while again:
+            again = False
+            actions, wake = self.core.step()
+            for tag, i, payload in actions:
+                if tag == _START:
+                    task = asyncio.ensure_future(self.pending.pop(i), loop=self.loop)
+                    self.tasks[i] = task
+                    task.add_done_callback(partial(self.done, i))
+                elif tag == _SETTLED:
+                    self.pending.pop(i, None)
+                    self.sink(i, payload)
+                elif tag == _CANCEL:
+                    self.tasks.pop(i).cancel()
+                    self.sink(i, Rejected(payload))
+                elif tag == _SKIP:
+                    _close(self.pending.pop(i))
+                    self.sink(i, Rejected(payload))
+                elif tag == _PULL:
+                    again = self.pull(i)
+                elif tag == _PROGRESS:
+                    again = self.report(i, payload)
+                else:
+                    self.end()
+                    return
+        if wake is not None:
+            self.arm(wake)
+
+    def pull(self, want: int) -> bool:
+        """Pulls what the batch asks for; True if items were handed over now."""
+        if not isinstance(self.source, Iterator):
+            self.pulling = self.loop.create_task(self.pull_async(want))
+            return False
+        try:
+            chunk = list(islice(self.source, want))
+            for j, aw in enumerate(chunk):
+                _check_awaitable(self.core.fed + j, aw)
+        except Exception as e:
+            self.fail(e)
+            return True
+        self.feed(chunk)
+        self.core.pulled(len(chunk) < want)
+        return True
 
     async def pull_async(self, want: int) -> None:
-        assert not isinstance(self.source, Iterator)
+        assert self.source is not None and not isinstance(self.source, Iterator)
         try:
             for _ in range(want):
                 try:
                     aw = await anext(self.source)
                 except StopAsyncIteration:
-                    self.source_done = True
-                    self.sched.end_source()
+                    self.core.pulled(True)
                     break
-                _check_awaitable(self.fed, aw)
-                self.add([aw])
-                self.sched.extend(1)
+                _check_awaitable(self.core.fed, aw)
+                self.feed([aw])
                 self.poll()
+            else:
+                self.core.pulled(False)
         except Exception as e:
             self.fail(e)
         finally:
             self.pulling = None
         self.poll()
 
+    def report(self, done: int, total: int) -> bool:
+        assert self.on_progress is not None
+        self.on_progress(done, total)
+        if self.on_progress.error is None or self.error is not None:
+            return False
+        self.fail(self.on_progress.error)
+        return True
+
     def fail(self, error: BaseException) -> None:
         if self.error is None:
             self.error = error
-        if not self.source_done:
-            self.source_done = True
-            self.sched.end_source()
-        self.sched.stop("E_CANCELLED")
-
-    def poll(self) -> None:
-        if self.error is None:
-            try:
-                self.top_up()
-            except Exception as e:
-                self.fail(e)
-        actions, wake = self.sched.poll()
-        for i, error in actions:
-            if error is None:
-                aw = self.pending.pop(i)
-                if type(aw) is Op:
-                    self.ops[i] = aw
-                task = asyncio.ensure_future(aw, loop=self.loop)
-                self.tasks[i] = task
-                task.add_done_callback(partial(self.done, i))
-            else:
-                self.cut(i, error)
-        progress = self.sched.progress()
-        if progress is not None and self.on_progress is not None:
-            self.on_progress(*progress)
-            if self.on_progress.error is not None and self.error is None:
-                self.fail(self.on_progress.error)
-                self.poll()
-                return
-        if self.sched.finished():
-            if self.timer is not None:
-                self.timer.cancel()
-            if not self.finished.done():
-                self.finished.set_result(None)
-        elif wake is not None:
-            self.arm(wake)
-
-    def cut(self, i: int, error: BaseException) -> None:
-        task = self.tasks.pop(i, None)
-        if task is not None:
-            op = self.ops.pop(i, None)
-            if op is not None:
-                # The op keeps the batch's reason (a timeout, say), not the
-                # cancellation that stops its run.
-                op._settle(getattr(error, "code", "E_CANCELLED"))
-            task.cancel()
-        else:
-            _discard(self.pending.pop(i), getattr(error, "code", "E_CANCELLED"))
-        self.settle(i, Rejected(error))
-
-    def settle(self, i: int, outcome: Outcome) -> None:
-        self.settled += 1
-        self.sink(i, outcome)
+        self.core.fail()
 
     def done(self, i: int, task: asyncio.Future[Any]) -> None:
         if self.tasks.pop(i, None) is None:
             return  # cut off before it completed: its outcome is already settled
-        self.ops.pop(i, None)
         error: BaseException | None
         if task.cancelled():
             error = stopped = Cancelled("the awaitable was cancelled")
@@ -301,8 +285,8 @@ class _HostBatch:
                 stopped.__cause__ = cancelled
         else:
             error = task.exception()
-        self.sched.complete(i, error is not None)
-        self.settle(i, Rejected(error) if error is not None else Fulfilled(task.result()))
+        if self.core.complete(i, error is not None):
+            self.sink(i, Rejected(error) if error is not None else Fulfilled(task.result()))
         self.poll()
 
     def arm(self, delay: float) -> None:
@@ -317,19 +301,31 @@ class _HostBatch:
         self.timer = None
         self.poll()
 
-    def abandon(self) -> None:
-        """The awaiting task was cancelled: cancel what runs, close what never started."""
+    def end(self) -> None:
+        self.closed = True
         if self.timer is not None:
             self.timer.cancel()
+        self.core.close()
+        if not self.finished.done():
+            self.finished.set_result(None)
+
+    def abandon(self) -> None:
+        """The awaiting task was cancelled, or a stream's consumer left: the batch stops
+        as cancelled (what runs is cancelled, what never started is closed), and its
+        native ops are dropped."""
+        if self.closed:
+            return
         if self.pulling is not None:
             self.pulling.cancel()
-        for task in self.tasks.values():
-            task.cancel()
-        self.tasks.clear()
-        self.ops.clear()
-        for aw in self.pending.values():
-            _discard(aw, "E_CANCELLED")
-        self.pending.clear()
+        self.sink = _ignore
+        self.on_progress = None
+        self.core.fail()
+        self.poll()
+        self.end()
+
+
+def _ignore(i: int, outcome: Outcome) -> None:
+    pass
 
 
 def _options(**kw: Any) -> tuple[_fanio.Options, _Progress | None]:
@@ -376,8 +372,9 @@ async def settle(
     def sink(i: int, outcome: Outcome) -> None:
         results[i] = outcome
 
-    batch = _HostBatch(options, iter(()), len(items), True, False, sink, reporter)
-    batch.add(items)
+    batch = _HostBatch(options, None, False, sink, reporter)
+    batch.feed(items)
+    batch.core.pulled(True)
     del items
     batch.poll()
     try:
@@ -509,8 +506,10 @@ async def as_settled(
         if wakeup and not wakeup[0].done():
             wakeup[0].set_result(None)
 
-    batch = _HostBatch(options, source, len(first), ended, True, sink, reporter)
-    batch.add(first)
+    batch = _HostBatch(options, source, True, sink, reporter)
+    batch.feed(first)
+    if ended:
+        batch.core.pulled(True)
     del first
     try:
         batch.poll()
@@ -519,7 +518,7 @@ async def as_settled(
                 while ready:
                     yield ready.popleft()
                     # The consumer came back for more: that outcome has been read.
-                    batch.sched.read(1)
+                    batch.core.read(1)
                 batch.poll()
             elif batch.finished.done():
                 if batch.error is not None:

@@ -1,19 +1,19 @@
 //! The native driver of the fan-out engine: runs a batch of native ops wholly on the
-//! runtime, as a list (settle) or as a stream of outcomes (as_settled), carrying out what
-//! the `Scheduler` decides. One crossing into the host per batch, or per chunk streamed.
+//! runtime, as a list (settle) or as a stream of outcomes (as_settled), carrying out the
+//! actions of its `Batch`. One crossing into the host per batch, or per chunk streamed.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use futures::future::{AbortHandle, Abortable};
+use futures::future::{AbortHandle, Abortable, Aborted};
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
+use super::batch::{Action, Batch, Item};
 use super::op::Op;
 use super::options::Options;
-use super::scheduler::{Action, Scheduler, feed_target};
-use crate::error::Error;
+use super::scheduler::feed_target;
 use crate::value::Outcome;
 
 /// Called with `(done, total)` as the batch progresses (throttled by the scheduler).
@@ -22,10 +22,10 @@ pub type ProgressFn = Box<dyn FnMut(usize, usize) + Send>;
 /// Runs every op under `opts`; outcomes come back in input order.
 pub async fn settle(ops: Vec<Op>, opts: Options, on_progress: Option<ProgressFn>) -> Vec<Outcome> {
     let n = ops.len();
-    ops.iter().for_each(Op::hand_over);
     let mut results: Vec<Option<Outcome>> = vec![None; n];
-    let sched = Scheduler::new(opts, n, true, false);
-    drive(sched, ops.into(), None, on_progress, |i, outcome| {
+    let report = on_progress.is_some();
+    let batch = Batch::of(ops.into_iter().map(Item::Native).collect(), opts, report);
+    drive(batch, None, on_progress, |i, outcome| {
         results[i] = Some(outcome);
         true
     })
@@ -70,15 +70,11 @@ impl Stream {
         let (control, control_rx) = mpsc::unbounded_channel();
         let (tx, outcomes) = mpsc::unbounded_channel();
         let target = feed_target(opts.limit);
-        let sched = Scheduler::new(opts, 0, false, true);
+        let batch = Batch::new(opts, true, on_progress.is_some());
         let task = crate::runtime::handle().spawn(async move {
-            drive(
-                sched,
-                VecDeque::new(),
-                Some(control_rx),
-                on_progress,
-                |i, o| tx.send((i, o)).is_ok(),
-            )
+            drive(batch, Some(control_rx), on_progress, |i, o| {
+                tx.send((i, o)).is_ok()
+            })
             .await;
         });
         Stream {
@@ -103,6 +99,7 @@ impl Stream {
     }
 
     pub fn feed(&mut self, ops: Vec<Op>) {
+        // Now, not when the driver gets them: the host may drop its handles meanwhile.
         ops.iter().for_each(Op::hand_over);
         self.fed += ops.len();
         let _ = self.control.send(Control::Feed(ops));
@@ -141,89 +138,77 @@ impl Drop for Stream {
     }
 }
 
-/// The loop shared by both shapes: start, abort and skip what the scheduler says, feed
-/// completions back, and hand each outcome to `sink` (false: nobody listens any more).
+/// The loop shared by both shapes: run and drop the native ops the batch says, report
+/// their ends back, and hand each outcome to `sink` (false: nobody listens any more).
 async fn drive(
-    mut sched: Scheduler,
-    mut queue: VecDeque<Op>,
+    mut batch: Batch,
     mut control: Option<mpsc::UnboundedReceiver<Control>>,
     mut on_progress: Option<ProgressFn>,
     mut sink: impl FnMut(usize, Outcome) -> bool,
 ) {
     let mut inflight = FuturesUnordered::new();
-    let mut running: HashMap<usize, (Op, AbortHandle)> = HashMap::new();
+    let mut handles: HashMap<usize, AbortHandle> = HashMap::new();
     let mut actions = Vec::new();
     let mut hot_until: Option<Instant> = None;
     loop {
         let now = Instant::now();
-        let wake = sched.poll(now, &mut actions);
+        let wake = batch.poll(now, &mut actions);
         for action in actions.drain(..) {
-            let (i, outcome) = match action {
-                Action::Start(i) => {
-                    let op = queue
-                        .pop_front()
-                        .expect("the scheduler starts ops in input order");
+            match action {
+                Action::Run(i, op) => {
                     let (handle, registration) = AbortHandle::new_pair();
-                    let run = op.clone();
-                    inflight.push(Abortable::new(
-                        async move { (i, run.run().await) },
-                        registration,
-                    ));
-                    running.insert(i, (op, handle));
-                    continue;
+                    inflight.push(async move {
+                        // The op's future is dropped by the end of this statement, so a
+                        // cut-off op has let go of its socket when `dropped` is reported.
+                        let ran = Abortable::new(op.run(), registration).await;
+                        (i, ran)
+                    });
+                    handles.insert(i, handle);
                 }
-                Action::Abort(i, code) => {
-                    let (op, handle) = running.remove(&i).expect("only running ops are aborted");
-                    handle.abort();
-                    let outcome = Err(Error::stopped(code));
-                    op.settle(outcome.clone());
-                    (i, outcome)
+                Action::Drop(i) => {
+                    if let Some(handle) = handles.remove(&i) {
+                        handle.abort();
+                    }
                 }
-                Action::Skip(i, code) => {
-                    let op = queue
-                        .pop_front()
-                        .expect("the scheduler skips ops in input order");
-                    let outcome = Err(Error::stopped(code));
-                    op.settle(outcome.clone());
-                    (i, outcome)
-                }
-            };
-            if !sink(i, outcome) {
-                return;
-            }
-        }
-        if let (Some(report), Some((done, total))) = (on_progress.as_mut(), sched.progress(now)) {
-            report(done, total);
-        } else if on_progress.is_none() {
-            sched.progress(now);
-        }
-        if sched.finished() {
-            return;
-        }
-        let hot = !inflight.is_empty() && hot_until.is_some_and(|until| now < until);
-        tokio::select! {
-            Some(done) = inflight.next(), if !inflight.is_empty() => {
-                hot_until = Some(Instant::now() + HOT);
-                // An aborted op comes back as Err(Aborted) and is dropped here.
-                if let Ok((i, outcome)) = done
-                    && sched.complete(i, outcome.is_err())
-                {
-                    running.remove(&i);
+                Action::Settled(i, outcome) => {
                     if !sink(i, outcome) {
                         return;
                     }
                 }
+                Action::Progress(done, total) => {
+                    if let Some(report) = on_progress.as_mut() {
+                        report(done, total);
+                    }
+                }
+                Action::Finish => return,
+                // Streams are fed by their host in chunks (`Stream::wanted`).
+                Action::Pull(_) => {}
+                Action::Start(_) | Action::Cancel(..) | Action::Skip(..) => {
+                    unreachable!("a native batch holds native ops only")
+                }
+            }
+        }
+        let hot = !inflight.is_empty() && hot_until.is_some_and(|until| now < until);
+        tokio::select! {
+            Some((i, ran)) = inflight.next(), if !inflight.is_empty() => {
+                hot_until = Some(Instant::now() + HOT);
+                match ran {
+                    Ok(outcome) => {
+                        handles.remove(&i);
+                        batch.complete_native(i, outcome);
+                    }
+                    Err(Aborted) => batch.dropped(i),
+                }
             }
             msg = recv(&mut control) => match msg {
                 Some(Control::Feed(ops)) => {
-                    sched.extend(ops.len());
-                    queue.extend(ops);
+                    batch.feed(ops.into_iter().map(Item::Native));
                 }
-                Some(Control::Read(n)) => sched.read(n),
+                Some(Control::Read(n)) => batch.read(n),
                 // Reads still arrive after the source ended: keep listening.
-                Some(Control::End) => sched.end_source(),
+                Some(Control::End) => batch.end_source(),
                 None => {
-                    sched.end_source();
+                    batch.end_source();
                     control = None;
                 }
             },

@@ -46,6 +46,8 @@ pub struct Scheduler {
     /// Next op to start, in input order.
     next: usize,
     running: HashSet<usize>,
+    /// Slots still taken by ops that were cut off but whose run is not gone yet.
+    held: usize,
     /// Running ops by expiry; since every op gets the same timeout, start order is
     /// expiry order. Entries of ops that ended early are skipped when reached.
     expiries: VecDeque<(Instant, usize)>,
@@ -72,6 +74,7 @@ impl Scheduler {
             source_done,
             next: 0,
             running: HashSet::new(),
+            held: 0,
             expiries: VecDeque::new(),
             started: 0,
             done: 0,
@@ -99,6 +102,11 @@ impl Scheduler {
     /// The streamed source has no more ops.
     pub fn end_source(&mut self) {
         self.source_done = true;
+    }
+
+    /// The run of an op cut off that kept its slot (see `poll`) is gone.
+    pub fn release(&mut self) {
+        self.held = self.held.saturating_sub(1);
     }
 
     /// Op `i` ended by itself. Returns false if it was not running (it was aborted
@@ -142,18 +150,26 @@ impl Scheduler {
 
     /// Advances the batch to `now`: appends what the driver must do to `out` and returns
     /// when to call again if nothing completes before (None: only on a completion).
-    pub fn poll(&mut self, now: Instant, out: &mut Vec<Action>) -> Option<Instant> {
+    /// An aborted op for which `holds` is true keeps its slot until `release`: a limit
+    /// bounds what really runs, not only what the batch still waits for.
+    pub fn poll(
+        &mut self,
+        now: Instant,
+        out: &mut Vec<Action>,
+        holds: impl Fn(usize) -> bool,
+    ) -> Option<Instant> {
         let deadline = self.opts.deadline.map(|d| self.t0 + d);
         if deadline.is_some_and(|d| now >= d) {
             self.stop(Code::Timeout);
         }
         if self.stop.is_none() {
-            self.expire(now, out);
+            self.expire(now, out, &holds);
         }
         if let Some(code) = self.stop {
             let mut aborted: Vec<usize> = self.running.drain().collect();
             aborted.sort_unstable();
             for i in aborted {
+                self.held += holds(i) as usize;
                 out.push(Action::Abort(i, code));
                 self.settled_one();
             }
@@ -175,7 +191,7 @@ impl Scheduler {
             .min()
     }
 
-    fn expire(&mut self, now: Instant, out: &mut Vec<Action>) {
+    fn expire(&mut self, now: Instant, out: &mut Vec<Action>, holds: &impl Fn(usize) -> bool) {
         while let Some(&(at, i)) = self.expiries.front() {
             if at > now {
                 break;
@@ -184,6 +200,7 @@ impl Scheduler {
             // Every op whose time is up by `now` times out, even under fail-fast:
             // they ran out together, none of them was cut off by another.
             if self.running.remove(&i) {
+                self.held += holds(i) as usize;
                 out.push(Action::Abort(i, Code::Timeout));
                 self.settled_one();
                 if self.opts.fail_fast {
@@ -197,7 +214,10 @@ impl Scheduler {
     /// rate allows the next start, if that is what holds it back.
     fn start(&mut self, now: Instant, out: &mut Vec<Action>) -> Option<Instant> {
         while self.next < self.known {
-            if self.opts.limit.is_some_and(|l| self.running.len() >= l)
+            if self
+                .opts
+                .limit
+                .is_some_and(|l| self.running.len() + self.held >= l)
                 || self.unread_bound.is_some_and(|b| self.unread > b)
             {
                 return None;
@@ -244,7 +264,7 @@ mod tests {
         let mut s = Scheduler::new(opts(|o| o.rate = Some(1e-300)), 2, true, false);
         let mut out = vec![];
         assert!(
-            s.poll(Instant::now(), &mut out).is_some(),
+            s.poll(Instant::now(), &mut out, |_| false).is_some(),
             "the second start waits 2^32 s, no overflow"
         );
         assert_eq!(out, [Start(0)]);
@@ -255,11 +275,11 @@ mod tests {
         let mut s = Scheduler::new(opts(|o| o.limit = Some(2)), 5, true, false);
         let now = Instant::now();
         let mut out = vec![];
-        assert_eq!(s.poll(now, &mut out), None);
+        assert_eq!(s.poll(now, &mut out, |_| false), None);
         assert_eq!(out, [Start(0), Start(1)]);
         out.clear();
         assert!(s.complete(1, false));
-        s.poll(now, &mut out);
+        s.poll(now, &mut out, |_| false);
         assert_eq!(out, [Start(2)]);
         assert!(
             !s.complete(1, false),
@@ -268,7 +288,7 @@ mod tests {
         for i in [0, 2] {
             out.clear();
             s.complete(i, false);
-            s.poll(now, &mut out);
+            s.poll(now, &mut out, |_| false);
         }
         assert_eq!(out, [Start(4)]);
         s.complete(3, false);
@@ -289,10 +309,10 @@ mod tests {
         );
         let now = Instant::now();
         let mut out = vec![];
-        s.poll(now, &mut out);
+        s.poll(now, &mut out, |_| false);
         out.clear();
         s.complete(0, true);
-        s.poll(now, &mut out);
+        s.poll(now, &mut out, |_| false);
         assert_eq!(
             out,
             [
@@ -309,13 +329,13 @@ mod tests {
         let mut s = Scheduler::new(opts(|o| o.rate = Some(10.0)), 3, true, false);
         let t0 = s.t0;
         let mut out = vec![];
-        let wake = s.poll(t0, &mut out).unwrap();
+        let wake = s.poll(t0, &mut out, |_| false).unwrap();
         assert_eq!(out, [Start(0)]);
         assert_eq!(wake, t0 + Duration::from_millis(100));
         out.clear();
-        s.poll(wake, &mut out);
+        s.poll(wake, &mut out, |_| false);
         assert_eq!(out, [Start(1)]);
-        let wake = s.poll(wake, &mut out).unwrap();
+        let wake = s.poll(wake, &mut out, |_| false).unwrap();
         assert_eq!(wake, t0 + Duration::from_millis(200));
     }
 
@@ -333,13 +353,16 @@ mod tests {
         );
         let t0 = s.t0;
         let mut out = vec![];
-        assert_eq!(s.poll(t0, &mut out), Some(t0 + Duration::from_millis(10)));
+        assert_eq!(
+            s.poll(t0, &mut out, |_| false),
+            Some(t0 + Duration::from_millis(10))
+        );
         out.clear();
         let t = t0 + Duration::from_millis(10);
-        s.poll(t, &mut out);
+        s.poll(t, &mut out, |_| false);
         assert_eq!(out, [Abort(0, Code::Timeout), Start(1)]);
         out.clear();
-        s.poll(t0 + Duration::from_millis(25), &mut out);
+        s.poll(t0 + Duration::from_millis(25), &mut out, |_| false);
         assert_eq!(out, [Abort(1, Code::Timeout), Skip(2, Code::Timeout)]);
         assert!(s.finished());
     }
@@ -350,9 +373,9 @@ mod tests {
         s.extend(4);
         let now = Instant::now();
         let mut out = vec![];
-        s.poll(now, &mut out);
+        s.poll(now, &mut out, |_| false);
         s.complete(0, false);
-        s.poll(now, &mut out);
+        s.poll(now, &mut out, |_| false);
         assert_eq!(
             out,
             [Start(0), Start(1)],
@@ -360,10 +383,10 @@ mod tests {
         );
         s.complete(1, false);
         out.clear();
-        s.poll(now, &mut out);
+        s.poll(now, &mut out, |_| false);
         assert_eq!(out, [], "two unread outcomes exceed the bound of 1");
         s.read(2);
-        s.poll(now, &mut out);
+        s.poll(now, &mut out, |_| false);
         assert_eq!(out, [Start(2)]);
         assert!(!s.finished(), "the source is still open");
     }

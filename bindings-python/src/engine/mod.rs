@@ -1,24 +1,26 @@
-//! The fan-out engine seen from Python: checked options, the core scheduler for batches
-//! driven on the asyncio loop (`fanio._engine`), and native batches and streams that run
-//! wholly on the runtime and cross back once per batch or chunk.
+//! The fan-out engine seen from Python: checked options, the core's batch for batches
+//! driven on the asyncio loop (`batch.rs`, executed by `fanio._engine`), and native
+//! batches and streams that run wholly on the runtime and cross back once per batch or
+//! chunk.
+
+pub mod batch;
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use fanio_core::engine::native::{self as settle, ProgressFn};
-use fanio_core::engine::scheduler::{feed_target, pull_target};
-use fanio_core::{Action, Error, RawOptions, Unit, runtime};
+use fanio_core::engine::scheduler::feed_target;
+use fanio_core::{RawOptions, Unit, runtime};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::args::number;
 use crate::bridge::{Bridge, Delivery, Poster, Running};
-use crate::error::{self, ResultExt, code_named, invalid};
+use crate::error::{ResultExt, invalid};
 use crate::op::Op;
 
 /// Options of one batch, checked by the core before anything starts.
 #[pyclass(frozen, module = "fanio._fanio")]
-pub struct Options(fanio_core::Options);
+pub struct Options(pub fanio_core::Options);
 
 #[pymethods]
 impl Options {
@@ -53,15 +55,9 @@ impl Options {
     fn feed_target(&self) -> usize {
         feed_target(self.0.limit)
     }
-
-    /// How many items a host-driven source should keep handed over and not settled.
-    #[getter]
-    fn pull_target(&self) -> usize {
-        pull_target(self.0.limit)
-    }
 }
 
-fn progress_fn(poster: &Poster, callback: Option<Py<PyAny>>) -> Option<ProgressFn> {
+pub fn progress_fn(poster: &Poster, callback: Option<Py<PyAny>>) -> Option<ProgressFn> {
     let callback = Arc::new(callback?);
     let poster = poster.clone();
     Some(Box::new(move |done, total| {
@@ -185,80 +181,5 @@ impl Stream {
     /// Drops the stream and every op in flight.
     fn close(&self) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-    }
-}
-
-/// The core scheduler, for batches whose items are Python awaitables: the loop carries
-/// out its actions, so the semantics stay the core's.
-#[pyclass(module = "fanio._fanio")]
-pub struct Scheduler(fanio_core::Scheduler);
-
-#[pymethods]
-impl Scheduler {
-    #[new]
-    fn new(options: &Options, known: usize, source_done: bool, stream: bool) -> Self {
-        Scheduler(fanio_core::Scheduler::new(
-            options.0.clone(),
-            known,
-            source_done,
-            stream,
-        ))
-    }
-
-    /// `(actions, wake)`: actions are `(index, None)` to start an item, or
-    /// `(index, error)` to settle it rejected with that error (cancelling it if it runs);
-    /// `wake` is the delay in seconds before polling again, or None to wait for a completion.
-    #[allow(clippy::type_complexity)]
-    fn poll<'py>(
-        &mut self,
-        py: Python<'py>,
-    ) -> PyResult<(Vec<(usize, Option<Bound<'py, PyAny>>)>, Option<f64>)> {
-        let now = Instant::now();
-        let mut out = Vec::new();
-        let wake = self.0.poll(now, &mut out);
-        let actions = out
-            .into_iter()
-            .map(|a| match a {
-                Action::Start(i) => Ok((i, None)),
-                Action::Abort(i, code) | Action::Skip(i, code) => {
-                    Ok((i, Some(error::exception(py, &Error::stopped(code))?)))
-                }
-            })
-            .collect::<PyResult<_>>()?;
-        Ok((
-            actions,
-            wake.map(|w| w.saturating_duration_since(now).as_secs_f64()),
-        ))
-    }
-
-    fn complete(&mut self, index: usize, rejected: bool) -> bool {
-        self.0.complete(index, rejected)
-    }
-
-    fn extend(&mut self, n: usize) {
-        self.0.extend(n);
-    }
-
-    fn end_source(&mut self) {
-        self.0.end_source();
-    }
-
-    fn read(&mut self, n: usize) {
-        self.0.read(n);
-    }
-
-    fn stop(&mut self, py: Python<'_>, code: &str) -> PyResult<()> {
-        let code = code_named(code).ok_or_else(|| invalid(py, format!("unknown code {code}")))?;
-        self.0.stop(code);
-        Ok(())
-    }
-
-    fn finished(&self) -> bool {
-        self.0.finished()
-    }
-
-    /// `(done, total)` when progress should be reported now, else None.
-    fn progress(&mut self) -> Option<(usize, usize)> {
-        self.0.progress(Instant::now())
     }
 }
