@@ -59,6 +59,7 @@ function describe(v) {
 const K_OP = wire('RECORD_OP_DONE');
 const K_PROGRESS = wire('RECORD_PROGRESS');
 const K_BATCH = wire('RECORD_BATCH_DONE');
+const K_WAKE = wire('RECORD_BATCH_WAKE');
 const RECORD_WIDTH = wire('RECORD_WIDTH');
 
 const hubBuf = new Int32Array(RECORD_WIDTH * 8192);
@@ -112,6 +113,8 @@ function onWake() {
           batch.thrown = report(batch.onProgress, value, batch.total);
           if (batch.thrown !== null) native.abortBatch(id);
         }
+      } else if (kind === K_WAKE) {
+        wakeRun(id);
       } else if (kind === K_BATCH) {
         const batch = nativeBatches.get(id);
         if (batch !== undefined) {
@@ -187,6 +190,8 @@ const SLEEP = wire('OP_SLEEP');
 const FAIL = wire('OP_FAIL');
 /** An op the addon made (a request, a query): `_value` holds its handle (a number). */
 const NATIVE = wire('OP_NATIVE');
+/** An item of a host-driven batch that JS runs (see `feedBatch`). */
+const HOST = wire('OP_HOST');
 const FRESH = 0;
 const RUNNING = 1;
 const FULFILLED = 2;
@@ -427,35 +432,64 @@ function cancelledBy(signal, what = 'the batch') {
   return new FanioError('E_CANCELLED', `${what} was cancelled by its signal`, { cause: signal.reason });
 }
 
-/** Frees the core scheduler of a run that was dropped unfinished (an abandoned stream). */
-const schedules = new FinalizationRegistry((id) => native.scheduleFree(id));
+/** Frees the core batch of a run that was dropped unfinished (an abandoned stream). */
+const batches = new FinalizationRegistry((id) => native.batchFree(id));
 
-/** A core Scheduler (by id); bad options throw E_INVALID_ARGUMENT here. */
-function newSchedule(o, limitName, known, sourceDone, stream, progress) {
+/** A core Batch (by id); bad options throw E_INVALID_ARGUMENT here. */
+function newBatch(o, limitName, stream, progress) {
   try {
-    return native.scheduleNew(o, limitName, known, sourceDone, stream, progress);
+    return native.batchNew(o, limitName, stream, progress);
   } catch (e) {
     throw toFanio(e);
   }
 }
 
-// ---------------------------------------------------------------------------------
-// Host-driven runs: the core's Scheduler on the JS thread. One napi call per
-// completion (`step`), which writes the next actions into this run's Int32Array.
+/** Hands `items` to batch `id`: a fresh op runs natively in the core (it is RUNNING
+ * from now on, and settles when the batch says); anything else is run here, and so is
+ * everything when `hostOnly` (map's elements). Returns the index of the first. */
+function feedBatch(id, items, hostOnly) {
+  const n = items.length;
+  const kinds = new Uint8Array(n);
+  const delays = new Float64Array(n);
+  const messages = [];
+  const handles = [];
+  for (let i = 0; i < n; i++) {
+    const t = items[i];
+    if (!hostOnly && t instanceof Op && t._state === FRESH) {
+      t._state = RUNNING;
+      kinds[i] = t._kind;
+      delays[i] = t._ms;
+      if (t._kind === FAIL) messages.push(t._value);
+      else if (t._kind === NATIVE) handles.push(t._value);
+    } else {
+      kinds[i] = HOST;
+    }
+  }
+  return native.batchFeed(id, kinds, delays, messages, Uint32Array.from(handles));
+}
 
-// Layout of a run's io array, as schedule.rs writes it (the action count is also
-// returned by scheduleStep); actions follow the header as (tag, index, status) triples.
+// ---------------------------------------------------------------------------------
+// Host-driven runs: the core's Batch decides and runs the native ops; a Run carries
+// out the rest on the JS thread. One napi call per step (`batchStep`), which writes
+// the next actions into this run's Int32Array.
+
+// Layout of a run's io array, as engine/batch.rs writes it; actions follow the header
+// as (tag, index, value) triples.
+const IO_COUNT = wire('IO_COUNT');
 const IO_MORE = wire('IO_MORE');
 const IO_WAKE = wire('IO_WAKE');
-const IO_PROGRESS_DUE = wire('IO_PROGRESS_DUE');
-const IO_DONE = wire('IO_DONE');
-const IO_TOTAL = wire('IO_TOTAL');
 const IO_ACCEPTED = wire('IO_ACCEPTED');
-const IO_FINISHED = wire('IO_FINISHED');
 const IO_HEADER = wire('IO_HEADER');
 const ACTION_WIDTH = wire('ACTION_WIDTH');
 const ACTION_START = wire('ACTION_START');
-const ACTION_ABORT = wire('ACTION_ABORT');
+const ACTION_CANCEL = wire('ACTION_CANCEL');
+const ACTION_SKIP = wire('ACTION_SKIP');
+const ACTION_SETTLED = wire('ACTION_SETTLED');
+const ACTION_PULL = wire('ACTION_PULL');
+const ACTION_PROGRESS = wire('ACTION_PROGRESS');
+
+/** Host-driven runs by batch id, for the hub's wake-ups. */
+const hostRuns = new Map();
 
 /** The one argument a task function gets. The AbortController is made only if the
  * task asks for its signal. */
@@ -483,46 +517,39 @@ class TaskContext {
 
 class Run {
   /**
-   * `size`: the number of tasks, or -1 for a stream. hooks: take(i) -> the task to
-   * start (in input order); invoke(element, i) -> its result, map's mapper (null: the
-   * tasks are ops, functions or promises); sink(i, ok, value); onProgress;
-   * beforeStep() (a stream refills its source); finish().
+   * `id`: a core batch. `items`: the items by index, an array (settle) or a Map whose
+   * entries are taken as they start (streams). hooks: invoke(element, i) -> its result,
+   * map's mapper (null: the items are ops, functions or promises); sink(i, ok, value);
+   * onProgress; pull(want) -> true if it handed items over now (streams); finish().
    */
-  constructor(sched, size, hooks) {
-    this.sched = sched;
+  constructor(id, items, hooks) {
+    this.id = id;
+    this.items = items;
     this.hooks = hooks;
     this.io = new Int32Array(IO_HEADER + ACTION_WIDTH * 1024);
-    /** What runs, by index: its TaskContext, its Op, or null. An array when the batch
-     * size is known, a Map for streams. */
-    this.running = size >= 0 ? new Array(size).fill(undefined) : new Map();
-    this.dense = size >= 0;
+    /** What runs here, by index: its TaskContext, its Op, or null. */
+    this.running = new Map();
     this.busy = false;
     this.deferred = [];
     this.timer = null;
     this.timerAt = Infinity;
+    /** Ops this run cut off whose Rust future is not gone yet. */
     this.drops = 0;
     /** What onProgress threw (`{ error }`): the batch stopped and rejects with it. */
     this.thrown = null;
     this.finished = false;
     this.ended = false;
     this.reads = 0;
-    schedules.register(this, sched, this);
-  }
-
-  _set(j, task) {
-    if (this.dense) this.running[j] = task;
-    else this.running.set(j, task);
+    hostRuns.set(id, this);
+    batches.register(this, id, this);
   }
 
   _take(j) {
-    if (this.dense) {
-      const task = this.running[j];
-      this.running[j] = undefined;
-      return task;
-    }
-    const task = this.running.get(j);
-    this.running.delete(j);
-    return task;
+    const items = this.items;
+    if (Array.isArray(items)) return items[j];
+    const item = items.get(j);
+    items.delete(j);
+    return item;
   }
 
   /** Task `i` ended (`i` = -1: nothing ended, just advance). Re-entrant calls (a task
@@ -546,48 +573,64 @@ class Run {
     }
   }
 
-  /** Stops the batch (its signal fired, a stream was closed): the core aborts what
-   * runs and skips the rest. */
+  /** Stops the batch (its signal fired): the core cuts off what runs and skips the rest. */
   stop(status) {
     if (this.ended) return;
-    native.scheduleStop(this.sched, status);
+    native.batchStop(this.id, status);
+    this.advance(-1, true, undefined);
+  }
+
+  /** The source failed, onProgress threw or the consumer left: stop as cancelled and
+   * pull nothing more. */
+  fail() {
+    if (this.ended) return;
+    native.batchFail(this.id);
     this.advance(-1, true, undefined);
   }
 
   _step(i, ok, value) {
     if (this.finished) return;
     const { io, hooks } = this;
-    if (hooks.beforeStep !== undefined) hooks.beforeStep();
-    const reads = this.reads;
+    let reads = this.reads;
     this.reads = 0;
-    let n = native.scheduleStep(this.sched, io, i, !ok, reads);
-    if (i >= 0 && io[IO_ACCEPTED] === 1) {
-      this._take(i);
-      hooks.sink(i, ok, value);
-    }
     for (;;) {
+      const payloads = native.batchStep(this.id, io, i, !ok, reads);
+      if (i >= 0 && io[IO_ACCEPTED] === 1) {
+        this.running.delete(i);
+        hooks.sink(i, ok, value);
+      }
+      i = -1;
+      reads = 0;
+      let again = false;
+      let p = 0;
+      const n = io[IO_COUNT];
       for (let k = 0; k < n; k++) {
         const at = IO_HEADER + ACTION_WIDTH * k;
         const tag = io[at];
         const j = io[at + 1];
-        if (tag === ACTION_START) this._start(j);
-        else if (tag === ACTION_ABORT) this._abort(j, io[at + 2]);
-        else this._skip(j, io[at + 2]);
+        const v = io[at + 2];
+        if (tag === ACTION_SETTLED) this._settled(j, v, payloads[p++]);
+        else if (tag === ACTION_START) this._start(j);
+        else if (tag === ACTION_CANCEL) this._cancel(j, v);
+        else if (tag === ACTION_SKIP) this._skip(j, v);
+        else if (tag === ACTION_PULL) again = hooks.pull(j) || again;
+        else if (tag === ACTION_PROGRESS) {
+          if (this.thrown === null) {
+            this.thrown = report(hooks.onProgress, j, v);
+            if (this.thrown !== null) {
+              native.batchFail(this.id);
+              again = true;
+            }
+          }
+        } else {
+          this.finished = true;
+          if (this.timer !== null) clearTimeout(this.timer);
+          this.timer = null;
+          this._maybeEnd();
+          return;
+        }
       }
-      if (io[IO_MORE] === 0) break;
-      n = native.scheduleStep(this.sched, io, -1, false, 0);
-    }
-    if (io[IO_PROGRESS_DUE] === 1 && this.thrown === null) {
-      this.thrown = report(hooks.onProgress, io[IO_DONE], io[IO_TOTAL]);
-      // Stops the batch once this step is done (advance queues re-entrant calls).
-      if (this.thrown !== null) this.stop(S_CANCELLED);
-    }
-    if (io[IO_FINISHED] === 1) {
-      this.finished = true;
-      if (this.timer !== null) clearTimeout(this.timer);
-      this.timer = null;
-      this._maybeEnd();
-      return;
+      if (!again && io[IO_MORE] === 0) break;
     }
     const wake = io[IO_WAKE];
     if (wake >= 0) this._arm(wake);
@@ -610,18 +653,34 @@ class Run {
   _maybeEnd() {
     if (this.finished && this.drops === 0 && !this.ended) {
       this.ended = true;
-      schedules.unregister(this);
-      native.scheduleFree(this.sched);
+      hostRuns.delete(this.id);
+      batches.unregister(this);
+      native.batchFree(this.id);
       this.hooks.finish();
+    }
+  }
+
+  /** A native op of the batch settled in the core: `status` 0 with its value (a sleep
+   * op keeps its own), else the reason. The op keeps that outcome. */
+  _settled(j, status, payload) {
+    const op = this._take(j);
+    if (status === 0) {
+      const value = op._kind === NATIVE ? payload : op._value;
+      op._settle(true, value);
+      this.hooks.sink(j, true, value);
+    } else {
+      const reason = fromStatus(status, payload);
+      op._settle(false, reason);
+      this.hooks.sink(j, false, reason);
     }
   }
 
   _start(j) {
     const hooks = this.hooks;
-    const task = hooks.take(j);
+    const task = this._take(j);
     let result;
     if (hooks.invoke !== null) {
-      this._set(j, null);
+      this.running.set(j, null);
       try {
         result = isThenable(task)
           ? Promise.resolve(task).then((element) => hooks.invoke(element, j))
@@ -631,12 +690,13 @@ class Run {
         return;
       }
     } else if (task instanceof Op) {
-      this._set(j, task);
+      // An op already under way elsewhere (or given twice): awaited here.
+      this.running.set(j, task);
       task._watch((ok, v) => this.advance(j, ok, v));
       return;
     } else if (typeof task === 'function') {
       const ctx = new TaskContext();
-      this._set(j, ctx);
+      this.running.set(j, ctx);
       try {
         result = task(ctx);
       } catch (e) {
@@ -645,7 +705,7 @@ class Run {
       }
     } else {
       // A promise given directly: it is already running, so it is only awaited here.
-      this._set(j, null);
+      this.running.set(j, null);
       result = task;
     }
     if (isThenable(result)) {
@@ -662,8 +722,9 @@ class Run {
     }
   }
 
-  _abort(j, status) {
-    const task = this._take(j);
+  _cancel(j, status) {
+    const task = this.running.get(j);
+    this.running.delete(j);
     const reason = fromStatus(status);
     if (task instanceof Op) {
       const awaitDrop = task._cancel(reason, () => {
@@ -678,15 +739,15 @@ class Run {
   }
 
   _skip(j, status) {
-    const task = this.hooks.take(j);
-    const reason = fromStatus(status);
-    // An op that never starts keeps this outcome: awaiting it later runs nothing.
-    if (this.hooks.invoke === null && task instanceof Op) {
-      handOver([task]);
-      task._settle(false, reason);
-    }
-    this.hooks.sink(j, false, reason);
+    this._take(j);
+    this.hooks.sink(j, false, fromStatus(status));
   }
+}
+
+/** The hub says native ops of host-driven batch `id` ended. */
+function wakeRun(id) {
+  const run = hostRuns.get(id);
+  if (run !== undefined) run.advance(-1, true, undefined);
 }
 
 // ---------------------------------------------------------------------------------
@@ -782,12 +843,14 @@ function settleNative(list, o, onProgress, signal) {
 
 function settleHost(list, o, onProgress, signal) {
   const n = list.length;
-  let sched;
+  let id;
   try {
-    sched = newSchedule(o, 'limit', n, true, false, onProgress !== null);
+    id = newBatch(o, 'limit', false, onProgress !== null);
   } catch (e) {
     return Promise.reject(e);
   }
+  feedBatch(id, list, false);
+  native.batchPulled(id, true);
   return new Promise((resolve, reject) => {
     const results = new Array(n);
     let aborted = false;
@@ -795,14 +858,13 @@ function settleHost(list, o, onProgress, signal) {
       aborted = true;
       run.stop(S_CANCELLED);
     };
-    const run = new Run(sched, n, {
-      take: (j) => list[j],
+    const run = new Run(id, list, {
       invoke: null,
       sink(j, ok, value) {
         results[j] = ok ? { status: 'fulfilled', value } : { status: 'rejected', reason: value };
       },
       onProgress,
-      beforeStep: undefined,
+      pull: () => false,
       finish() {
         if (signal !== null) signal.removeEventListener('abort', onAbort);
         if (run.thrown !== null) reject(run.thrown.error);
@@ -826,7 +888,7 @@ async function settle(tasks, options) {
     for (let i = 0; i < list.length; i++) checkTask(list[i], i);
     if (signal?.aborted) {
       // Options are still checked first: a bad option is the caller's error either way.
-      native.scheduleFree(newSchedule(o, 'limit', 0, true, false, false));
+      native.batchFree(newBatch(o, 'limit', false, false));
       throw abortReason(signal);
     }
     if (claimFreshOps(list)) return await settleNative(list, o, onProgress, signal);
@@ -852,46 +914,37 @@ function openSource(input, what) {
   throw invalid(`${what} must be an iterable or an async iterable, got ${describe(input)}`);
 }
 
-/** One host-driven stream: the core's Scheduler decides, this carries out. */
+/** One host-driven stream: the core's Batch decides, this carries out. */
 class Stream {
   /**
-   * `sched`: a stream schedule; `source`: from openSource; `invoke`: map's mapper (null:
-   * the items are tasks); `check(item, i)`: throws for a bad item.
+   * `id`: a stream batch; `source`: from openSource; `invoke`: map's mapper (null: the
+   * items are tasks); `check(item, i)`: throws for a bad item.
    */
-  constructor(sched, source, invoke, check, onProgress, signal) {
-    this.sched = sched;
+  constructor(id, source, invoke, check, onProgress, signal) {
+    this.id = id;
     this.source = source;
     this.check = check;
     this.signal = signal;
-    this.target = native.schedulePullTarget(sched);
-    this.queue = [];
-    this.head = 0;
     this.out = [];
     this.outHead = 0;
+    /** Items handed over so far (an item's index, for messages). */
     this.fed = 0;
-    this.settled = 0;
-    /** The core was told that no more items come. */
-    this.sourceDone = false;
     /** The iterator itself is done (or threw): it is not returned early. */
     this.exhausted = false;
-    /** An async pull is under way. */
-    this.pulling = false;
     this.error = null;
     this.ended = false;
     this.wakeConsumer = null;
     this.ranOut = new Promise((resolve) => {
       this.endRun = resolve;
     });
-    this.run = new Run(sched, -1, {
-      take: () => this._take(),
+    this.run = new Run(id, new Map(), {
       invoke,
       sink: (j, ok, value) => {
-        this.settled++;
         this.out.push(ok ? { index: j, status: 'fulfilled', value } : { index: j, status: 'rejected', reason: value });
         this._wake();
       },
       onProgress,
-      beforeStep: () => this._refill(),
+      pull: (want) => this._pull(want),
       finish: () => {
         if (this.run.thrown !== null && this.error === null) this.error = this.run.thrown.error;
         this.ended = true;
@@ -904,16 +957,6 @@ class Stream {
     this.run.advance(-1, true, undefined);
   }
 
-  _take() {
-    const item = this.queue[this.head];
-    this.queue[this.head++] = undefined;
-    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-
   _wake() {
     const w = this.wakeConsumer;
     if (w !== null) {
@@ -922,82 +965,77 @@ class Stream {
     }
   }
 
-  /** Hands the core what the source gave: `k` items, and whether it has ended. */
-  _fed(k, done) {
-    this.fed += k;
-    if (done) this.sourceDone = this.exhausted = true;
-    native.scheduleExtend(this.sched, k, this.sourceDone);
+  /** Hands `items` to the core (map's items are elements: all run here). */
+  _feed(items) {
+    const first = feedBatch(this.id, items, this.run.hooks.invoke !== null);
+    for (let k = 0; k < items.length; k++) this.run.items.set(first + k, items[k]);
+    this.fed += items.length;
   }
 
-  _sourceFailed(e) {
-    this.sourceDone = this.exhausted = true;
-    native.scheduleExtend(this.sched, 0, true);
-    if (this.error === null) this.error = toFanio(e);
-    native.scheduleStop(this.sched, S_CANCELLED);
-  }
-
-  /** Pulls what the free slots need: the pull target less what waits handed over. */
-  _refill() {
-    if (this.sourceDone || this.error !== null || this.pulling) return;
-    const want = this.target - (this.fed - this.settled);
-    if (want <= 0) return;
+  /** Pulls up to `want` items, as the core asks; true if they were handed over now. */
+  _pull(want) {
     if (this.source.async) {
       this._pullAsync(want);
-      return;
+      return false;
     }
-    let k = 0;
+    const items = [];
+    let done = false;
     try {
-      for (; k < want; k++) {
+      for (let k = 0; k < want; k++) {
         const step = this.source.it.next();
         if (step.done) {
-          this._fed(k, true);
-          return;
+          done = this.exhausted = true;
+          break;
         }
         this.check(step.value, this.fed + k);
-        this.queue.push(step.value);
+        items.push(step.value);
       }
     } catch (e) {
-      this.fed += k;
-      native.scheduleExtend(this.sched, k, false);
-      this._sourceFailed(e);
-      return;
+      this.exhausted = true;
+      this._feed(items);
+      this._failed(e);
+      return true;
     }
-    this._fed(k, false);
+    this._feed(items);
+    native.batchPulled(this.id, done);
+    return true;
   }
 
   /** An async source gives one item per `next()`; each is handed over as it comes. */
   async _pullAsync(want) {
-    this.pulling = true;
+    let done = false;
     try {
       for (let k = 0; k < want && !this.run.ended && this.error === null; k++) {
         const step = await this.source.it.next();
         if (this.run.ended) return;
         if (step.done) {
-          this._fed(0, true);
+          done = this.exhausted = true;
           break;
         }
         this.check(step.value, this.fed);
-        this.queue.push(step.value);
-        this._fed(1, false);
+        this._feed([step.value]);
         this.run.advance(-1, true, undefined);
       }
     } catch (e) {
-      if (!this.run.ended) this._sourceFailed(e);
-    } finally {
-      this.pulling = false;
+      this.exhausted = true;
+      if (!this.run.ended) this._failed(e);
+      return;
     }
+    if (this.run.ended) return;
+    native.batchPulled(this.id, done);
     this.run.advance(-1, true, undefined);
+  }
+
+  /** The source threw: the stream stops with that error. */
+  _failed(e) {
+    if (this.error === null) this.error = toFanio(e);
+    native.batchFail(this.id);
   }
 
   /** Stops the stream: every item in flight is dropped and every handed-over one skipped. */
   fail(e) {
     if (this.error === null) this.error = e;
-    if (this.run.ended) return;
-    if (!this.sourceDone) {
-      this.sourceDone = true;
-      native.scheduleExtend(this.sched, 0, true);
-    }
-    this.run.stop(S_CANCELLED);
+    this.run.fail();
     this._wake();
   }
 
@@ -1034,11 +1072,7 @@ class Stream {
     if (this.signal !== null) this.signal.removeEventListener('abort', this.onAbort);
     if (!this.ended) {
       if (this.error === null) this.error = fromStatus(S_CANCELLED);
-      if (!this.sourceDone) {
-        this.sourceDone = true;
-        native.scheduleExtend(this.sched, 0, true);
-      }
-      this.run.stop(S_CANCELLED);
+      this.run.fail();
       await this.ranOut;
     }
     if (!this.exhausted && typeof this.source.it.return === 'function') {
@@ -1049,16 +1083,16 @@ class Stream {
   }
 }
 
-/** A stream schedule for `options` (limit under `limitName`), or throws what is wrong. */
+/** A stream batch for `options` (limit under `limitName`), or throws what is wrong. */
 function openStream(input, what, options, limitName, invoke, check) {
   const source = openSource(input, what);
   const { o, onProgress, signal } = readOptions(options, limitName);
-  const sched = newSchedule(o, limitName, 0, false, true, onProgress !== null);
+  const id = newBatch(o, limitName, true, onProgress !== null);
   if (signal?.aborted) {
-    native.scheduleFree(sched);
+    native.batchFree(id);
     throw abortReason(signal);
   }
-  return new Stream(sched, source, invoke, check, onProgress, signal);
+  return new Stream(id, source, invoke, check, onProgress, signal);
 }
 
 async function* asSettled(tasks, options) {
@@ -1134,7 +1168,7 @@ async function* mapIterable(input, mapper, options) {
     throw invalid(`backpressure must be a number >= concurrency, got ${describe(backpressure)}`);
   }
   const stream = openStream(input, 'input', opts, 'concurrency', invoking(mapper), anyItem);
-  if (backpressure != null && backpressure !== Infinity) native.scheduleUnreadBound(stream.sched, backpressure);
+  if (backpressure != null && backpressure !== Infinity) native.batchUnreadBound(stream.id, backpressure);
   /** Completed out of order, by index, until their turn. */
   const ready = new Map();
   let turn = 0;

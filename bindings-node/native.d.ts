@@ -80,6 +80,26 @@ export declare class Response {
 /** Drops batch `id` (its AbortSignal fired). */
 export declare function abortBatch(id: number): void
 
+/** The source or the progress callback threw: the batch stops as cancelled. */
+export declare function batchFail(id: number): void
+
+/**
+ * Hands over items packed by JS (a kind per item: OP_HOST for what JS runs, else an
+ * op kind with its delay and payload, as `settleNative` takes them); returns the
+ * index of the first.
+ */
+export declare function batchFeed(id: number, kinds: Uint8Array, delays: Float64Array, messages: Array<string>, natives: Uint32Array): number
+
+/** Drops batch `id` and every native op it still runs. */
+export declare function batchFree(id: number): void
+
+/**
+ * A batch under `options` whose items come through `batchFeed`; `stream` bounds
+ * outcomes waiting unread by the limit; `reportProgress` asks for progress actions.
+ * Bad options throw E_INVALID_ARGUMENT. Returns its id; free it with `batchFree`.
+ */
+export declare function batchNew(options: BatchOptions, limitName: string, stream: boolean, reportProgress: boolean): number
+
 export interface BatchOptions {
   limit?: number
   rate?: number
@@ -90,6 +110,26 @@ export interface BatchOptions {
   deadline?: number
   progress?: boolean
 }
+
+/** The pull asked for is over; `ended`: the source has no more items. */
+export declare function batchPulled(id: number, ended: boolean): void
+
+/**
+ * Host item `completed` ended (-1: none), `read` outcomes were read by a stream's
+ * consumer; takes in what native ops reported and advances to now. Writes the header
+ * and the actions into `io`; returns the payloads of its SETTLED actions in order
+ * (the value or the reason of each), or null when there are none.
+ */
+export declare function batchStep(id: number, io: Int32Array, completed: number, rejected: boolean, read: number): unknown[] | null
+
+/** Stops the batch with the code of status `status` (its signal fired). */
+export declare function batchStop(id: number, status: number): void
+
+/**
+ * No task starts while more than `bound` outcomes wait unread (mapIterable's
+ * backpressure).
+ */
+export declare function batchUnreadBound(id: number, bound: number): void
 
 /**
  * Microseconds per round trip of `rounds` eventfd ping-pongs between two threads
@@ -252,38 +292,6 @@ export interface RetryConfig {
   respectRetryAfter?: boolean
   methods?: Array<string>
 }
-
-/** More tasks were handed over; `done` says the source has ended. */
-export declare function scheduleExtend(id: number, n: number, done: boolean): void
-
-export declare function scheduleFree(id: number): void
-
-/**
- * A scheduler for `known` tasks, more to come unless `source_done`; `stream` bounds
- * unread outcomes by the limit; `progress` asks for progress reports (bar or
- * callback). Bad options throw E_INVALID_ARGUMENT. Returns its id; free it with
- * `scheduleFree`.
- */
-export declare function scheduleNew(options: BatchOptions, limitName: string, known: number, sourceDone: boolean, stream: boolean, progress: boolean): number
-
-/** How many items a host-driven source should keep handed over and not yet settled. */
-export declare function schedulePullTarget(id: number): number
-
-/**
- * Task `completed` ended (-1: none), `read` outcomes were read by a stream's
- * consumer; then advances to now. Writes the header and actions into `io`; returns
- * how many actions it wrote.
- */
-export declare function scheduleStep(id: number, io: Int32Array, completed: number, rejected: boolean, read: number): number
-
-/** Stops the batch with the code of status `status` (its signal fired). */
-export declare function scheduleStop(id: number, status: number): void
-
-/**
- * No task starts while more than `bound` outcomes wait unread (mapIterable's
- * backpressure).
- */
-export declare function scheduleUnreadBound(id: number, bound: number): void
 
 /**
  * Starts batch `id` of ops packed by JS (kinds, delays in ms, messages of the fail ops

@@ -26,7 +26,8 @@ use crate::convert::{reason_to_js, value_to_js};
 use crate::error::status;
 use crate::native_op;
 use crate::wire::{
-    OP_FAIL, OP_NATIVE, RECORD_BATCH_DONE, RECORD_OP_DONE, RECORD_PROGRESS, RECORD_WIDTH,
+    OP_FAIL, OP_NATIVE, RECORD_BATCH_DONE, RECORD_BATCH_WAKE, RECORD_OP_DONE, RECORD_PROGRESS,
+    RECORD_WIDTH,
 };
 
 pub struct Record {
@@ -117,7 +118,8 @@ impl Hub {
         }
     }
 
-    fn end(&self, env: &Env, n: usize) {
+    /// `n` pending things are over (JS thread).
+    pub fn end(&self, env: &Env, n: usize) {
         if n > 0 && self.pending.fetch_sub(n, Ordering::Relaxed) == n {
             unsafe { sys::napi_unref_threadsafe_function(env.raw(), self.wake.raw()) };
         }
@@ -307,12 +309,14 @@ pub fn drain(env: Env, mut buf: Int32ArraySlice) -> u32 {
                     values.extend(r.fulfilled.take());
                 }
                 if r.kind == RECORD_BATCH_DONE {
-                    crate::batch::forget(r.id);
+                    crate::engine::native::forget(r.id);
                 }
                 if let Some(outcomes) = r.outcomes.take() {
                     BATCH_OUTCOMES.with_borrow_mut(|b| b.insert(r.id, outcomes));
                 }
-                if r.kind != RECORD_PROGRESS {
+                // Progress and batch wake-ups end nothing: a host batch counts its
+                // native runs itself (`engine/batch.rs`).
+                if r.kind != RECORD_PROGRESS && r.kind != RECORD_BATCH_WAKE {
                     ended += 1;
                 }
             }

@@ -17,14 +17,20 @@ impl<T> Table<T> {
     }
 
     pub fn insert(&mut self, item: T) -> u32 {
+        self.insert_with(|_| item)
+    }
+
+    /// Inserts what `make` builds knowing its index.
+    pub fn insert_with(&mut self, make: impl FnOnce(u32) -> T) -> u32 {
         match self.free.pop() {
             Some(k) => {
-                self.slots[k as usize] = Some(item);
+                self.slots[k as usize] = Some(make(k));
                 k
             }
             None => {
-                self.slots.push(Some(item));
-                (self.slots.len() - 1) as u32
+                let k = self.slots.len() as u32;
+                self.slots.push(Some(make(k)));
+                k
             }
         }
     }

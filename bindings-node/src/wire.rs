@@ -25,6 +25,8 @@ wire! {
     RECORD_PROGRESS: i32 = 1;
     /// A native batch ended (value 0: finished, 1: aborted).
     RECORD_BATCH_DONE: i32 = 2;
+    /// Native ops of host-driven batch `id` ended: JS steps that batch.
+    RECORD_BATCH_WAKE: i32 = 3;
     /// Words per record: kind, id, value.
     RECORD_WIDTH: usize = 3;
 
@@ -33,26 +35,30 @@ wire! {
     OP_SLEEP: u8 = 0;
     OP_FAIL: u8 = 1;
     OP_NATIVE: u8 = 2;
+    /// An item of a host-driven batch that JS runs (a function, a promise, an op
+    /// already under way elsewhere).
+    OP_HOST: u8 = 3;
 
-    /// The header of a host-driven batch's io array (`schedule.rs` writes it): how
-    /// many actions follow, whether more wait, ms until the next timer (-1: none),
-    /// whether progress is due with done and total, whether the completion handed in
-    /// was accepted, and whether the batch has finished.
+    /// The header of a host-driven batch's io array (`engine/batch.rs` writes it): how
+    /// many actions follow, whether more wait, ms until the next timer (-1: none), and
+    /// whether the completion handed in was accepted.
     IO_COUNT: usize = 0;
     IO_MORE: usize = 1;
     IO_WAKE: usize = 2;
-    IO_PROGRESS_DUE: usize = 3;
-    IO_DONE: usize = 4;
-    IO_TOTAL: usize = 5;
-    IO_ACCEPTED: usize = 6;
-    IO_FINISHED: usize = 7;
-    IO_HEADER: usize = 8;
-    /// Actions follow the header as (tag, index, status) triples; the status is the
-    /// code the item settles with (0 for a start).
+    IO_ACCEPTED: usize = 3;
+    IO_HEADER: usize = 4;
+    /// Actions follow the header as (tag, index, value) triples: start host item
+    /// `index`; cancel or skip it (value: the status it settles with); native op
+    /// `index` settled (value: its status; its value or reason comes back from the
+    /// step); pull `index` items; progress `index` done of `value`; the batch is over.
     ACTION_WIDTH: usize = 3;
     ACTION_START: i32 = 0;
-    ACTION_ABORT: i32 = 1;
+    ACTION_CANCEL: i32 = 1;
     ACTION_SKIP: i32 = 2;
+    ACTION_SETTLED: i32 = 3;
+    ACTION_PULL: i32 = 4;
+    ACTION_PROGRESS: i32 = 5;
+    ACTION_FINISH: i32 = 6;
 
     /// Kinds of `query`, as db.js sends them.
     QUERY_EXECUTE: u32 = 0;

@@ -11,10 +11,10 @@ use napi::Env;
 use napi::bindgen_prelude::{Array, Uint8ArraySlice};
 use napi_derive::napi;
 
+use super::options::{BatchOptions, parse};
 use crate::convert::{reason_to_js, value_to_js};
 use crate::error::status;
 use crate::hub::{self, Payloads, Record};
-use crate::options::{BatchOptions, parse};
 use crate::wire::{OP_NATIVE, RECORD_BATCH_DONE, RECORD_PROGRESS};
 
 thread_local! {
