@@ -12,6 +12,8 @@ const quick = process.argv.includes('--quick');
 const N = quick ? 500 : 20_000;
 const SEQ = quick ? 200 : 2_000;
 const IN_FLIGHT = 64;
+/** Host functions among the GETs of the mixed batch. */
+const MIXED_HOST = 100;
 const PATH = '/bytes/1024';
 const self = fileURLToPath(import.meta.url);
 
@@ -19,7 +21,7 @@ const self = fileURLToPath(import.meta.url);
 async function contender(name, base) {
   const target = `${base}${PATH}`;
   const out = { name };
-  if (name === 'fanio' || name === 'fanio-seq') {
+  if (name === 'fanio' || name === 'fanio-seq' || name === 'fanio-mixed') {
     const { Client, settle } = await import('../bindings-node/index.mjs');
     const native = createRequire(import.meta.url)('../bindings-node/native.js');
     const client = new Client({ http2: 'never' });
@@ -51,6 +53,21 @@ async function contender(name, base) {
       out.makeMs = made - t0;
       out.takeMs = takeMs;
       out.readMs = performance.now() - t1;
+    } else if (name === 'fanio-mixed') {
+      // The same GETs with MIXED_HOST async functions among them: a host-driven batch
+      // whose GETs still run in Rust.
+      const every = Math.max(Math.floor(N / MIXED_HOST), 1);
+      const tasks = [];
+      for (let i = 0; i < N; i++) {
+        tasks.push(client.get(target));
+        if (i % every === 0) tasks.push(async () => 0);
+      }
+      const t0 = performance.now();
+      const results = await settle(tasks, { limit: IN_FLIGHT });
+      out.seconds = (performance.now() - t0) / 1000;
+      let bytes = 0;
+      for (const r of results) if (r.status === 'fulfilled' && r.value !== 0) bytes += r.value.content.length;
+      out.ok = bytes === N * 1024 ? N : -1;
     } else {
       out.latencies = [];
       for (let i = 0; i < SEQ; i++) {
@@ -135,7 +152,7 @@ async function main() {
   const bed = await startTestbed({ threads: 1 });
   try {
     const rows = [];
-    for (const name of ['fanio', 'undici', 'fetch']) {
+    for (const name of ['fanio', 'fanio-mixed', 'undici', 'fetch']) {
       const r = runChild(name, bed.http);
       if (r.ok !== N) throw new Error(`${name}: ${r.ok} of ${N} requests succeeded`);
       rows.push({ name, rps: N / r.seconds, rss: r.peakRssMb, r });
@@ -145,9 +162,12 @@ async function main() {
     console.log(`${N} x GET ${PATH}, ${IN_FLIGHT} in flight, HTTP/1.1 keep-alive, testbed --threads 1`);
     console.log('contender                       req/s   peak RSS   fanio/x');
     for (const { name, rps, rss } of rows) {
-      const label = { fanio: 'fanio settle(limit 64)', undici: 'undici Pool(64) + p-limit', fetch: 'fetch + p-limit' }[
-        name
-      ];
+      const label = {
+        fanio: 'fanio settle(limit 64)',
+        'fanio-mixed': 'fanio settle(+100 functions)',
+        undici: 'undici Pool(64) + p-limit',
+        fetch: 'fetch + p-limit',
+      }[name];
       console.log(
         `${label.padEnd(28)} ${rps.toFixed(0).padStart(8)} ${rss.toFixed(0).padStart(7)} MB   ${(fanio / rps).toFixed(2)}`,
       );

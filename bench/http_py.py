@@ -31,12 +31,15 @@ N = 300 if QUICK else 20000
 SEQ = 50 if QUICK else 2000
 WARMUP = 64 if QUICK else 500
 IN_FLIGHT = 64
+# Host coroutines among the native GETs of the mixed batch.
+MIXED_HOST = 100
 # httpx manages ~60 req/s with 64 in flight here (its pool's cost grows with waiters), so
 # it gets a tenth of the requests: the rate is what is compared, not the total time.
 COUNT = {"httpx": max(N // 10, 100)}
 LOOPS = ("asyncio", "uvloop")
 CLIENTS = {
     "fanio-batch": ("fanio", "fanio settle (native batch)"),
+    "fanio-mixed": ("fanio", "fanio settle (+100 coroutines)"),
     "fanio-await": ("fanio", "fanio await per task"),
     "aiohttp": ("aiohttp", "aiohttp"),
     "httpx": ("httpx", "httpx"),
@@ -110,6 +113,19 @@ async def child(name: str, url: str) -> dict[str, Any]:
 
         outcomes = await fanio.settle([native.get(url) for _ in range(n)], limit=IN_FLIGHT)
         sizes = [len(o.value.content) if isinstance(o, fanio.Fulfilled) else -1 for o in outcomes]
+    elif name == "fanio-mixed":
+        import fanio
+
+        every = max(n // MIXED_HOST, 1)
+        items: list[Any] = []
+        for i in range(n):
+            items.append(native.get(url))
+            if i % every == 0:
+                items.append(asyncio.sleep(0, 1024))
+        outcomes = await fanio.settle(items, limit=IN_FLIGHT)
+        values = [o.value if isinstance(o, fanio.Fulfilled) else None for o in outcomes]
+        # The coroutines return 1024 too, so every right outcome counts as a right body.
+        sizes = [v if isinstance(v, int) else len(v.content) if v is not None else -1 for v in values]
     else:
         sizes = await concurrent(get, n)
     took = time.perf_counter() - start
@@ -192,7 +208,7 @@ def main() -> None:
     peers = [p for p in ("aiohttp", "httpx", "pyreqwest") if p in available]
     print("\nthroughput ratios (fanio / peer, same loop):")
     for loop in LOOPS:
-        for mine in ("fanio-batch", "fanio-await"):
+        for mine in ("fanio-batch", "fanio-mixed", "fanio-await"):
             r = results.get((mine, loop))
             if r is None:
                 continue
@@ -202,6 +218,10 @@ def main() -> None:
                 if results.get((p, loop))
             ]
             print(f"  {available[mine]:<28} {loop:<8} " + "  ".join(ratios))
+    for loop in LOOPS:
+        batch, mixed = results.get(("fanio-batch", loop)), results.get(("fanio-mixed", loop))
+        if batch and mixed:
+            print(f"  mixed batch time / native batch time ({loop}): x{batch['rps'] / mixed['rps']:.2f}")
     failed = [k for k, r in results.items() if r is None or r["errors"]]
     if failed:
         raise SystemExit(f"failed or wrong bodies: {failed}")

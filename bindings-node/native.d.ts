@@ -142,7 +142,7 @@ export declare function cancelNative(handle: number): void
 
 /**
  * Drops a running single op (a host batch cut it off). Its slot comes back through
- * the hub once the future is gone.
+ * the bridge once the future is gone.
  */
 export declare function cancelOp(slot: number): void
 
@@ -234,10 +234,10 @@ export declare function handOverNative(handle: number): void
 export declare function httpClient(config: ClientConfig): HttpClient
 
 /**
- * Sets up this environment's hub with the JS function that drains it (called once
+ * Sets up this environment's bridge with the JS function that drains it (called once
  * when the module loads in a Node environment).
  */
-export declare function initHub(onWake: () => void): void
+export declare function initBridge(onWake: () => void): void
 
 /**
  * How deeply a value passed in may nest (the core's `MAX_DEPTH`), for tests that

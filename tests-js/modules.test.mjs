@@ -34,14 +34,14 @@ test('ESM: import from "fanio" works, named and default', () => {
   assert.equal(r.stdout.trim(), 'esm true function');
 });
 
-test('CommonJS and ESM share one module (one addon, one hub)', async () => {
+test('CommonJS and ESM share one module (one addon, one bridge)', async () => {
   const cjs = createRequire(import.meta.url)('../bindings-node/index.js');
   const esm = await import('../bindings-node/index.mjs');
   assert.equal(cjs.settle, esm.settle);
   assert.ok(esm.sleep(1) instanceof cjs.Op);
 });
 
-test('a pending op keeps Node alive until it settles; an idle hub does not', () => {
+test('a pending op keeps Node alive until it settles; an idle bridge does not', () => {
   const t0 = performance.now();
   const r = node(['-e', `require('fanio').sleep(300, 'kept alive').then(console.log)`]);
   assert.equal(r.status, 0, r.stderr);
@@ -63,7 +63,7 @@ test('the typings pass tsc --noEmit --strict on examples/typed_usage.ts', () => 
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
-test('worker threads get their own hub and op table beside the main thread', async () => {
+test('worker threads get their own bridge and op table beside the main thread', async () => {
   const { Worker } = await import('node:worker_threads');
   const { connect, settle, sleep } = await import('../bindings-node/index.mjs');
   // Queries are native ops held by index in a per-environment table: both threads make

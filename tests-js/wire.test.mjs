@@ -14,7 +14,7 @@ test('every shared number the JS reads is defined by the addon', () => {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.js') && f !== 'native.js')) {
     for (const m of readFileSync(new URL(file, dir), 'utf8').matchAll(/\bwire\('([A-Z0-9_]+)'\)/g)) asked.add(m[1]);
   }
-  assert.ok(asked.size >= 30, `the JS reads ${asked.size} shared numbers`);
+  assert.ok(asked.size >= 25, `the JS reads ${asked.size} shared numbers`);
   for (const name of asked) assert.equal(typeof table[name], 'number', name);
 });
 
@@ -32,7 +32,7 @@ test('the numbers of one family are distinct', () => {
 });
 
 test('no JS file mirrors a shared number by hand', () => {
-  for (const file of ['index.js', 'db.js', 'rows.js', 'http.js']) {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js') && f !== 'native.js')) {
     const src = readFileSync(new URL(file, dir), 'utf8');
     for (const name of Object.keys(table)) {
       assert.doesNotMatch(src, new RegExp(`\\b${name}\\s*=\\s*\\d`), `${file} sets ${name} itself`);

@@ -1,18 +1,18 @@
 //! fanio-node: the Node face of fanio-core. It converts and carries out, nothing more.
 //! Ops are plain JS objects the addon reads once per batch (a napi class instance per op
 //! would cost more than a whole p-map run; native ops are handles into a table); outcomes come back in bulk through one
-//! completion hub; host-driven batches are the core's `Batch`, executed on the JS thread.
+//! completion bridge; host-driven batches are the core's `Batch`, executed on the JS thread.
 
 // Under `cfg(test)` napi-derive registers nothing, so every export looks unused.
 #![cfg_attr(test, allow(dead_code))]
 
 mod bench;
+mod bridge;
 mod convert;
 mod db;
 mod engine;
 mod error;
 mod http;
-mod hub;
 mod native_op;
 mod table;
 mod wire;

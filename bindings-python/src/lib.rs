@@ -34,8 +34,8 @@ fn _fanio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<outcome::Rejected>()?;
     m.add_class::<bridge::Bridge>()?;
     m.add_class::<bridge::Running>()?;
-    m.add_class::<engine::Options>()?;
-    m.add_class::<engine::Stream>()?;
+    m.add_class::<engine::options::Options>()?;
+    m.add_class::<engine::native::Stream>()?;
     m.add_class::<engine::batch::Batch>()?;
     for (name, tag) in [
         ("ACTION_START", engine::batch::ACTION_START),
@@ -52,8 +52,8 @@ fn _fanio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(op::fail, m)?)?;
     m.add_function(wrap_pyfunction!(op::op_stats, m)?)?;
     m.add_function(wrap_pyfunction!(op::reset_op_stats, m)?)?;
-    m.add_function(wrap_pyfunction!(engine::native_batch, m)?)?;
-    m.add_class::<engine::NativeBatch>()?;
+    m.add_function(wrap_pyfunction!(engine::native::native_batch, m)?)?;
+    m.add_class::<engine::native::NativeBatch>()?;
     m.add_class::<db::Database>()?;
     m.add_class::<db::Transaction>()?;
     m.add_class::<db::record::Record>()?;

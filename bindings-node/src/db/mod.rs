@@ -101,7 +101,7 @@ pub fn db_connect(env: Env, url: String, options: ConnectOptions) -> napi::Resul
 
 /// A core value with what its conversion needs to know besides the value itself: how
 /// integers show (per backend) and whether rows are arrays. It rides in the op's value
-/// as a host value, so batches and the hub carry it untouched.
+/// as a host value, so batches and the bridge carry it untouched.
 struct Shaped {
     value: Value,
     ints: Ints,

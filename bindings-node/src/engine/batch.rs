@@ -1,7 +1,7 @@
 //! The core's `Batch` for batches driven on the JS thread (functions, promises, ops
 //! mixed with them, streams, map). Its native ops run here, on the runtime, without a
 //! JS round trip each: their ends are queued and JS hears of them once per burst
-//! through the hub. `engine.js` executes what is left: starting and cancelling host
+//! through the bridge. `engine.js` executes what is left: starting and cancelling host
 //! tasks, pulling the source, reporting progress. One napi call per step writes the
 //! actions into the batch's Int32Array.
 
@@ -19,9 +19,9 @@ use napi::bindgen_prelude::{Array, Int32ArraySlice};
 use napi_derive::napi;
 
 use super::options::{BatchOptions, parse};
+use crate::bridge::{self, Bridge, Payloads, Record};
 use crate::convert::{reason_to_js, value_to_js};
 use crate::error::{code_status, status, status_code};
-use crate::hub::{self, Hub, Payloads, Record};
 use crate::table::Table;
 use crate::wire::{
     ACTION_CANCEL, ACTION_FINISH, ACTION_PROGRESS, ACTION_PULL, ACTION_SETTLED, ACTION_SKIP,
@@ -40,7 +40,7 @@ struct Ends {
     queue: Mutex<Vec<End>>,
     /// A wake-up record is on its way to JS: later ends ride with it.
     posted: AtomicBool,
-    hub: Arc<Hub>,
+    bridge: Arc<Bridge>,
     id: u32,
 }
 
@@ -51,7 +51,7 @@ impl Ends {
             .unwrap_or_else(|e| e.into_inner())
             .push(end);
         if !self.posted.swap(true, Ordering::AcqRel) {
-            self.hub
+            self.bridge
                 .push(Record::new(RECORD_BATCH_WAKE, self.id as i32, 0));
         }
     }
@@ -66,7 +66,7 @@ struct HostBatch {
     sent: usize,
     /// When the last poll asked to be polled again.
     wake: Option<Instant>,
-    /// Native runs whose end JS has not taken in yet: each keeps Node alive (the hub's
+    /// Native runs whose end JS has not taken in yet: each keeps Node alive (the bridge's
     /// pending count) until then, or until the batch is freed.
     live: usize,
 }
@@ -102,7 +102,7 @@ pub fn batch_new(
     report_progress: bool,
 ) -> napi::Result<u32> {
     let opts = parse(&env, &options, &limit_name)?;
-    let hub = hub::current();
+    let bridge = bridge::current();
     Ok(TABLE.with_borrow_mut(|t| {
         t.insert_with(|id| HostBatch {
             core: Batch::new(opts, stream, report_progress),
@@ -110,7 +110,7 @@ pub fn batch_new(
             ends: Arc::new(Ends {
                 queue: Mutex::new(Vec::new()),
                 posted: AtomicBool::new(false),
-                hub,
+                bridge,
                 id,
             }),
             actions: Vec::new(),
@@ -125,7 +125,7 @@ pub fn batch_new(
 #[napi]
 pub fn batch_free(env: Env, id: u32) {
     if let Some(b) = TABLE.with_borrow_mut(|t| t.remove(id)) {
-        b.ends.hub.end(&env, b.live);
+        b.ends.bridge.end(&env, b.live);
     }
 }
 
@@ -149,7 +149,7 @@ pub fn batch_feed(
         .zip(delays)
         .map(|(&kind, &ms)| match kind {
             OP_HOST => Item::Host,
-            kind => Item::Native(hub::make_op(kind, ms, &mut payloads)),
+            kind => Item::Native(bridge::make_op(kind, ms, &mut payloads)),
         })
         .collect();
     with(id, |b| b.core.feed(items) as u32).unwrap_or(0)
@@ -210,7 +210,7 @@ pub fn batch_step<'env>(
     if settled.is_empty() {
         return Ok(None);
     }
-    hub::to_array(env, &settled, |env, outcome| match outcome {
+    bridge::to_array(env, &settled, |env, outcome| match outcome {
         Ok(v) => value_to_js(env, v),
         Err(e) => reason_to_js(env, e),
     })
@@ -234,7 +234,7 @@ impl HostBatch {
         self.ends.posted.store(false, Ordering::Release);
         let ends = std::mem::take(&mut *self.ends.queue.lock().unwrap_or_else(|e| e.into_inner()));
         self.live -= ends.len();
-        self.ends.hub.end(env, ends.len());
+        self.ends.bridge.end(env, ends.len());
         for end in ends {
             match end {
                 End::Done(i, outcome) => {
@@ -263,7 +263,7 @@ impl HostBatch {
             self.sent += 1;
             let (tag, index, value) = match action {
                 Action::Run(i, op) => {
-                    self.ends.hub.begin(env);
+                    self.ends.bridge.begin(env);
                     self.live += 1;
                     runs.push(self.run(i, op));
                     continue;

@@ -1,5 +1,5 @@
 //! An all-native batch runs wholly in Rust (`settle::settle`): one call in, one record
-//! back through the hub when it ends, progress as records in between. Aborting drops
+//! back through the bridge when it ends, progress as records in between. Aborting drops
 //! the batch future, and with it every op in flight, before JS hears that it ended.
 
 use std::cell::RefCell;
@@ -12,9 +12,9 @@ use napi::bindgen_prelude::{Array, Uint8ArraySlice};
 use napi_derive::napi;
 
 use super::options::{BatchOptions, parse};
+use crate::bridge::{self, Payloads, Record};
 use crate::convert::{reason_to_js, value_to_js};
 use crate::error::status;
-use crate::hub::{self, Payloads, Record};
 use crate::wire::{OP_NATIVE, RECORD_BATCH_DONE, RECORD_PROGRESS};
 
 thread_local! {
@@ -46,27 +46,27 @@ pub fn settle_native(
     let ops: Vec<_> = kinds
         .iter()
         .zip(delays)
-        .map(|(k, ms)| hub::make_op(*k, *ms, &mut payloads))
+        .map(|(k, ms)| bridge::make_op(*k, *ms, &mut payloads))
         .collect();
-    let hub = hub::current();
-    let progress_hub = hub.clone();
+    let bridge = bridge::current();
+    let progress_bridge = bridge.clone();
     let on_progress: Option<settle::ProgressFn> = report_progress.then(|| {
         Box::new(move |done: usize, _total: usize| {
-            progress_hub.push(Record::new(RECORD_PROGRESS, id as i32, done as i32))
+            progress_bridge.push(Record::new(RECORD_PROGRESS, id as i32, done as i32))
         }) as _
     });
     let (abort, registration) = AbortHandle::new_pair();
     BATCHES.with_borrow_mut(|b| b.insert(id, abort));
-    hub.begin(&env);
+    bridge.begin(&env);
     fanio_core::runtime::handle().spawn(async move {
         // The Abortable (and every op future inside) is dropped by the end of this
         // statement, so an aborted batch has no op running when JS hears of it.
         let result = Abortable::new(settle::settle(ops, opts, on_progress), registration).await;
         match result {
             Ok(outcomes) => {
-                hub.push(Record::new(RECORD_BATCH_DONE, id as i32, 0).with_outcomes(outcomes))
+                bridge.push(Record::new(RECORD_BATCH_DONE, id as i32, 0).with_outcomes(outcomes))
             }
-            Err(_) => hub.push(Record::new(RECORD_BATCH_DONE, id as i32, 1)),
+            Err(_) => bridge.push(Record::new(RECORD_BATCH_DONE, id as i32, 1)),
         }
     });
     Ok(())
@@ -99,7 +99,7 @@ pub fn take_batch<'env>(
 ) -> napi::Result<Array<'env>> {
     // SAFETY: JS made this array for this call and does not touch it meanwhile.
     let statuses = unsafe { statuses.as_mut() };
-    let outcomes = hub::take_outcomes(id as i32).unwrap_or_default();
+    let outcomes = bridge::take_outcomes(id as i32).unwrap_or_default();
     let mut reasons = env.create_array(0)?;
     let mut values = env.create_array(0)?;
     for ((s, outcome), kind) in statuses.iter_mut().zip(&outcomes).zip(kinds) {

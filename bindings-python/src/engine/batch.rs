@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::Options;
+use super::options::Options;
 use crate::bridge::{Bridge, Delivery, Poster, Wake, settled};
 use crate::error::{self, code_named, invalid};
 use crate::op::Op;

@@ -1,9 +1,9 @@
 //! The one road back from the runtime to the JS thread. Completions (single ops, batch
 //! ends, progress) are queued here and the JS thread is woken once per burst through a
-//! weak threadsafe function, which is ref'd only while work is pending so an idle hub
+//! weak threadsafe function, which is ref'd only while work is pending so an idle bridge
 //! never keeps Node alive. JS drains the queue into a shared Int32Array: no JS object
 //! is made per completion on the runtime side. Each Node environment (the main thread,
-//! every worker) has its own hub; a run carries an `Arc` of the hub that started it.
+//! every worker) has its own bridge; a run carries an `Arc` of the bridge that started it.
 //! Values of native ops and reasons of rejections are converted into JS objects only
 //! when JS drains them (`drainValues`, `drainReasons`).
 
@@ -72,7 +72,7 @@ impl Record {
 
 type Wake = ThreadsafeFunction<(), (), (), Status, false, true>;
 
-pub struct Hub {
+pub struct Bridge {
     queue: Mutex<Vec<Record>>,
     notified: AtomicBool,
     /// Single ops and batches started and not yet drained (its JS thread only).
@@ -81,8 +81,8 @@ pub struct Hub {
 }
 
 thread_local! {
-    /// The hub of the Node environment on this JS thread.
-    static HUB: RefCell<Option<Arc<Hub>>> = const { RefCell::new(None) };
+    /// The bridge of the Node environment on this JS thread.
+    static BRIDGE: RefCell<Option<Arc<Bridge>>> = const { RefCell::new(None) };
     /// Outcomes of finished native batches, drained and waiting for `take_batch`.
     static BATCH_OUTCOMES: RefCell<HashMap<i32, Vec<Outcome>>> = RefCell::new(HashMap::new());
     /// Abort handles of running single ops by slot (JS thread only).
@@ -93,13 +93,14 @@ thread_local! {
     static VALUES: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The hub of this JS thread's environment.
-pub fn current() -> Arc<Hub> {
-    HUB.with_borrow(|h| h.clone())
-        .expect("fanio: the hub is set up when the module loads")
+/// The bridge of this JS thread's environment.
+pub fn current() -> Arc<Bridge> {
+    BRIDGE
+        .with_borrow(|h| h.clone())
+        .expect("fanio: the bridge is set up when the module loads")
 }
 
-impl Hub {
+impl Bridge {
     /// Queues a record from any thread; wakes JS only if it is not already woken.
     pub fn push(&self, record: Record) {
         self.queue
@@ -126,22 +127,22 @@ impl Hub {
     }
 }
 
-/// Sets up this environment's hub with the JS function that drains it (called once
+/// Sets up this environment's bridge with the JS function that drains it (called once
 /// when the module loads in a Node environment).
 #[napi]
-pub fn init_hub(on_wake: Function<(), ()>) -> napi::Result<()> {
+pub fn init_bridge(on_wake: Function<(), ()>) -> napi::Result<()> {
     let wake = on_wake
         .build_threadsafe_function()
         .callee_handled::<false>()
         .weak::<true>()
         .build()?;
-    let hub = Hub {
+    let bridge = Bridge {
         queue: Mutex::new(Vec::new()),
         notified: AtomicBool::new(false),
         pending: AtomicUsize::new(0),
         wake,
     };
-    HUB.with_borrow_mut(|h| *h = Some(Arc::new(hub)));
+    BRIDGE.with_borrow_mut(|h| *h = Some(Arc::new(bridge)));
     Ok(())
 }
 
@@ -174,10 +175,10 @@ pub fn make_op(kind: u8, ms: f64, payloads: &mut Payloads<'_>) -> Op {
     }
 }
 
-/// Runs one op and reports its end to the hub, or its drop if it is aborted first: JS
+/// Runs one op and reports its end to the bridge, or its drop if it is aborted first: JS
 /// frees the slot only then, so a cancelled op is known to be gone when JS hears of it.
 struct Tracked {
-    hub: Arc<Hub>,
+    bridge: Arc<Bridge>,
     slot: i32,
     native: bool,
     fut: Option<BoxFuture<'static, Outcome>>,
@@ -192,7 +193,7 @@ impl Future for Tracked {
             Poll::Pending => Poll::Pending,
             Poll::Ready(outcome) => {
                 self.fut = None;
-                self.hub
+                self.bridge
                     .push(Record::op_done(self.slot, outcome, self.native));
                 Poll::Ready(())
             }
@@ -205,7 +206,7 @@ impl Drop for Tracked {
         if let Some(fut) = self.fut.take() {
             drop(fut);
             let cancelled = Err(Error::stopped(Code::Cancelled));
-            self.hub
+            self.bridge
                 .push(Record::op_done(self.slot, cancelled, self.native));
         }
     }
@@ -224,7 +225,7 @@ pub fn start_ops(
     natives: &[u32],
 ) {
     let n = n as usize;
-    let hub = current();
+    let bridge = current();
     let mut payloads = Payloads {
         messages: messages.into_iter(),
         natives: natives.iter(),
@@ -243,14 +244,14 @@ pub fn start_ops(
             let fut: BoxFuture<'static, Outcome> = Box::pin(async move { op.run().await });
             tasks.push(Abortable::new(
                 Tracked {
-                    hub: hub.clone(),
+                    bridge: bridge.clone(),
                     slot,
                     native: kinds[k] == OP_NATIVE,
                     fut: Some(fut),
                 },
                 registration,
             ));
-            hub.begin(&env);
+            bridge.begin(&env);
         }
     });
     let rt = fanio_core::runtime::handle();
@@ -267,7 +268,7 @@ pub fn start_ops(
 }
 
 /// Drops a running single op (a host batch cut it off). Its slot comes back through
-/// the hub once the future is gone.
+/// the bridge once the future is gone.
 #[napi]
 pub fn cancel_op(slot: u32) {
     ABORTS.with_borrow_mut(|aborts| {
@@ -284,11 +285,11 @@ pub fn cancel_op(slot: u32) {
 pub fn drain(env: Env, mut buf: Int32ArraySlice) -> u32 {
     // SAFETY: the shared buffer is only touched on the JS thread, during this call.
     let buf = unsafe { buf.as_mut() };
-    let hub = current();
-    hub.notified.store(false, Ordering::Release);
+    let bridge = current();
+    bridge.notified.store(false, Ordering::Release);
     let room = buf.len() / RECORD_WIDTH;
     let mut records: Vec<Record> = {
-        let mut queue = hub.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = bridge.queue.lock().unwrap_or_else(|e| e.into_inner());
         let n = queue.len().min(room);
         queue.drain(..n).collect()
     };
@@ -324,7 +325,7 @@ pub fn drain(env: Env, mut buf: Int32ArraySlice) -> u32 {
     }
     REASONS.with_borrow_mut(|r| *r = reasons);
     VALUES.with_borrow_mut(|v| *v = values);
-    hub.end(&env, ended);
+    bridge.end(&env, ended);
     records.len() as u32
 }
 
