@@ -254,17 +254,7 @@ pub fn start_ops(
             bridge.begin(&env);
         }
     });
-    let rt = fanio_core::runtime::handle();
-    if tasks.len() == 1 {
-        let task = tasks.pop().expect("one task");
-        rt.spawn(task);
-    } else if !tasks.is_empty() {
-        rt.spawn(async move {
-            for task in tasks {
-                tokio::spawn(task);
-            }
-        });
-    }
+    fanio_core::runtime::spawn_all(tasks);
 }
 
 /// Drops a running single op (a host batch cut it off). Its slot comes back through

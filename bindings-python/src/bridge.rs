@@ -191,10 +191,10 @@ fn deliver(py: Python<'_>, item: Delivery) -> PyResult<()> {
 /// fresh Records and Fulfilled/Rejected objects hold no cycles, yet every collection
 /// their allocations triggered walked the ones made before: about a third of the loop
 /// thread's time on a 100,000-lookup batch. The GC resumes, if it ran before, at drop.
-struct GcPaused(bool);
+pub struct GcPaused(bool);
 
 impl GcPaused {
-    fn new(_gil: Python<'_>) -> Self {
+    pub fn new(_gil: Python<'_>) -> Self {
         GcPaused(unsafe { pyo3::ffi::PyGC_Disable() } == 1)
     }
 }

@@ -104,6 +104,28 @@ pub fn shutdown() {
     }
 }
 
+/// Spawns `tasks` with one hop onto the runtime rather than one per task: a spawn from
+/// a host thread wakes a worker each time, a spawn from a worker does not.
+pub fn spawn_all<F>(mut tasks: Vec<F>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match tasks.len() {
+        0 => {}
+        1 => {
+            handle().spawn(tasks.pop().expect("one task"));
+        }
+        _ => {
+            handle().spawn(async move {
+                for task in tasks {
+                    tokio::spawn(task);
+                }
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

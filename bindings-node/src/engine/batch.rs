@@ -6,14 +6,12 @@
 //! actions into the batch's Int32Array.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
+use fanio_core::Outcome;
 use fanio_core::engine::batch::{Action, Batch, Item};
-use fanio_core::{Outcome, runtime};
-use futures::future::{AbortHandle, Abortable};
+use fanio_core::engine::host::HostBatch;
 use napi::Env;
 use napi::bindgen_prelude::{Array, Int32ArraySlice};
 use napi_derive::napi;
@@ -29,64 +27,26 @@ use crate::wire::{
     RECORD_BATCH_WAKE,
 };
 
-/// How a native op's run ended, queued by the runtime for the JS thread.
-enum End {
-    Done(usize, Outcome),
-    Dropped(usize),
-}
-
-/// Shared with the runtime tasks of the batch's native ops.
-struct Ends {
-    queue: Mutex<Vec<End>>,
-    /// A wake-up record is on its way to JS: later ends ride with it.
-    posted: AtomicBool,
+struct Run {
+    host: HostBatch,
     bridge: Arc<Bridge>,
-    id: u32,
-}
-
-impl Ends {
-    fn push(&self, end: End) {
-        self.queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(end);
-        if !self.posted.swap(true, Ordering::AcqRel) {
-            self.bridge
-                .push(Record::new(RECORD_BATCH_WAKE, self.id as i32, 0));
-        }
-    }
-}
-
-struct HostBatch {
-    core: Batch,
-    handles: HashMap<usize, AbortHandle>,
-    ends: Arc<Ends>,
+    /// Actions of the last step not yet handed to JS (the io array was full).
     actions: Vec<Action>,
-    /// Actions of the last poll not yet handed to JS (the io array was full).
-    sent: usize,
-    /// When the last poll asked to be polled again.
+    /// When the last step asked to be stepped again.
     wake: Option<Instant>,
-    /// Native runs whose end JS has not taken in yet: each keeps Node alive (the bridge's
-    /// pending count) until then, or until the batch is freed.
+    /// Native runs whose end JS has not taken in yet: each keeps Node alive (the
+    /// bridge's pending count) until then, or until the batch is freed.
     live: usize,
-}
-
-impl Drop for HostBatch {
-    fn drop(&mut self) {
-        for (_, handle) in self.handles.drain() {
-            handle.abort();
-        }
-    }
 }
 
 thread_local! {
     /// The batches JS drives, by id. A table and free functions rather than a napi
     /// class: a class method call costs more than twice a function call, and
     /// `batchStep` runs once per host task.
-    static TABLE: RefCell<Table<HostBatch>> = const { RefCell::new(Table::new()) };
+    static TABLE: RefCell<Table<Run>> = const { RefCell::new(Table::new()) };
 }
 
-fn with<T>(id: u32, f: impl FnOnce(&mut HostBatch) -> T) -> Option<T> {
+fn with<T>(id: u32, f: impl FnOnce(&mut Run) -> T) -> Option<T> {
     TABLE.with_borrow_mut(|t| t.get_mut(id).map(f))
 }
 
@@ -104,19 +64,18 @@ pub fn batch_new(
     let opts = parse(&env, &options, &limit_name)?;
     let bridge = bridge::current();
     Ok(TABLE.with_borrow_mut(|t| {
-        t.insert_with(|id| HostBatch {
-            core: Batch::new(opts, stream, report_progress),
-            handles: HashMap::new(),
-            ends: Arc::new(Ends {
-                queue: Mutex::new(Vec::new()),
-                posted: AtomicBool::new(false),
+        t.insert_with(|id| {
+            let notify = bridge.clone();
+            let batch = Batch::new(opts, stream, report_progress);
+            Run {
+                host: HostBatch::new(batch, move || {
+                    notify.push(Record::new(RECORD_BATCH_WAKE, id as i32, 0))
+                }),
                 bridge,
-                id,
-            }),
-            actions: Vec::new(),
-            sent: 0,
-            wake: None,
-            live: 0,
+                actions: Vec::new(),
+                wake: None,
+                live: 0,
+            }
         })
     }))
 }
@@ -125,7 +84,7 @@ pub fn batch_new(
 #[napi]
 pub fn batch_free(env: Env, id: u32) {
     if let Some(b) = TABLE.with_borrow_mut(|t| t.remove(id)) {
-        b.ends.bridge.end(&env, b.live);
+        b.bridge.end(&env, b.live);
     }
 }
 
@@ -152,19 +111,19 @@ pub fn batch_feed(
             kind => Item::Native(bridge::make_op(kind, ms, &mut payloads)),
         })
         .collect();
-    with(id, |b| b.core.feed(items) as u32).unwrap_or(0)
+    with(id, |b| b.host.batch().feed(items) as u32).unwrap_or(0)
 }
 
 /// The pull asked for is over; `ended`: the source has no more items.
 #[napi]
 pub fn batch_pulled(id: u32, ended: bool) {
-    with(id, |b| b.core.pulled(ended));
+    with(id, |b| b.host.batch().pulled(ended));
 }
 
 /// The source or the progress callback threw: the batch stops as cancelled.
 #[napi]
 pub fn batch_fail(id: u32) {
-    with(id, |b| b.core.fail());
+    with(id, |b| b.host.batch().fail());
 }
 
 /// Stops the batch with the code of status `status` (its signal fired).
@@ -172,7 +131,7 @@ pub fn batch_fail(id: u32) {
 pub fn batch_stop(id: u32, status: u32) {
     with(id, |b| {
         if let Some(code) = status_code(status) {
-            b.core.stop(code);
+            b.host.batch().stop(code);
         }
     });
 }
@@ -182,7 +141,8 @@ pub fn batch_stop(id: u32, status: u32) {
 #[napi]
 pub fn batch_unread_bound(id: u32, bound: f64) {
     with(id, |b| {
-        b.core
+        b.host
+            .batch()
             .set_unread_bound(bound.min(usize::MAX as f64) as usize)
     });
 }
@@ -217,7 +177,7 @@ pub fn batch_step<'env>(
     .map(Some)
 }
 
-impl HostBatch {
+impl Run {
     fn step(
         &mut self,
         env: &Env,
@@ -226,54 +186,31 @@ impl HostBatch {
         rejected: bool,
         read: u32,
     ) -> Vec<Outcome> {
+        let batch = self.host.batch();
         io[IO_ACCEPTED] =
-            (completed >= 0 && self.core.complete_host(completed as usize, rejected)) as i32;
+            (completed >= 0 && batch.complete_host(completed as usize, rejected)) as i32;
         if read > 0 {
-            self.core.read(read as usize);
-        }
-        self.ends.posted.store(false, Ordering::Release);
-        let ends = std::mem::take(&mut *self.ends.queue.lock().unwrap_or_else(|e| e.into_inner()));
-        self.live -= ends.len();
-        self.ends.bridge.end(env, ends.len());
-        for end in ends {
-            match end {
-                End::Done(i, outcome) => {
-                    self.handles.remove(&i);
-                    self.core.complete_native(i, outcome);
-                }
-                End::Dropped(i) => self.core.dropped(i),
-            }
+            batch.read(read as usize);
         }
         let now = Instant::now();
-        if self.sent == self.actions.len() {
-            self.actions.clear();
-            self.sent = 0;
-            self.wake = self.core.poll(now, &mut self.actions);
+        if self.actions.is_empty() {
+            let step = self.host.step(now, &mut self.actions);
+            self.wake = step.wake;
+            for _ in 0..step.started {
+                self.bridge.begin(env);
+            }
+            self.bridge.end(env, step.ended);
+            self.live = self.live + step.started - step.ended;
         }
         io[IO_WAKE] = self.wake.map_or(-1, |at| {
             let d = at.saturating_duration_since(now);
             d.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
         });
         let room = (io.len() - IO_HEADER) / ACTION_WIDTH;
+        let n = self.actions.len().min(room);
         let mut settled = Vec::new();
-        let mut runs = Vec::new();
-        let mut n = 0;
-        while self.sent < self.actions.len() && n < room {
-            let action = std::mem::replace(&mut self.actions[self.sent], Action::Finish);
-            self.sent += 1;
+        for (k, action) in self.actions.drain(..n).enumerate() {
             let (tag, index, value) = match action {
-                Action::Run(i, op) => {
-                    self.ends.bridge.begin(env);
-                    self.live += 1;
-                    runs.push(self.run(i, op));
-                    continue;
-                }
-                Action::Drop(i) => {
-                    if let Some(handle) = self.handles.remove(&i) {
-                        handle.abort();
-                    }
-                    continue;
-                }
                 Action::Start(i) => (ACTION_START, i, 0),
                 Action::Cancel(i, code) => (ACTION_CANCEL, i, code_status(code)),
                 Action::Skip(i, code) => (ACTION_SKIP, i, code_status(code)),
@@ -285,50 +222,15 @@ impl HostBatch {
                 Action::Pull(want) => (ACTION_PULL, want, 0),
                 Action::Progress(done, total) => (ACTION_PROGRESS, done, total as i32),
                 Action::Finish => (ACTION_FINISH, 0, 0),
+                Action::Run(..) | Action::Drop(_) => unreachable!("done by HostBatch::step"),
             };
-            let at = IO_HEADER + ACTION_WIDTH * n;
+            let at = IO_HEADER + ACTION_WIDTH * k;
             io[at] = tag;
             io[at + 1] = index as i32;
             io[at + 2] = value;
-            n += 1;
         }
         io[IO_COUNT] = n as i32;
-        io[IO_MORE] = (self.sent < self.actions.len()) as i32;
-        spawn_all(runs);
+        io[IO_MORE] = !self.actions.is_empty() as i32;
         settled
-    }
-
-    /// The run of native op `i`, to spawn; its end is queued for JS.
-    fn run(&mut self, i: usize, op: fanio_core::Op) -> impl Future<Output = ()> + Send + 'static {
-        let (handle, registration) = AbortHandle::new_pair();
-        self.handles.insert(i, handle);
-        let ends = self.ends.clone();
-        async move {
-            // The op's future is dropped by the end of this statement, so a cut-off op
-            // has let go of its socket when `Dropped` is queued.
-            let ran = Abortable::new(op.run(), registration).await;
-            ends.push(match ran {
-                Ok(outcome) => End::Done(i, outcome),
-                Err(_) => End::Dropped(i),
-            });
-        }
-    }
-}
-
-/// One hop onto the runtime per step, not per op.
-fn spawn_all(mut runs: Vec<impl Future<Output = ()> + Send + 'static>) {
-    let rt = runtime::handle();
-    match runs.len() {
-        0 => {}
-        1 => {
-            rt.spawn(runs.pop().expect("one run"));
-        }
-        _ => {
-            rt.spawn(async move {
-                for run in runs {
-                    tokio::spawn(run);
-                }
-            });
-        }
     }
 }

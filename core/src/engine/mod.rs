@@ -3,6 +3,7 @@
 //! progress, and the native driver that runs a batch of native ops on tokio.
 
 pub mod batch;
+pub mod host;
 pub mod native;
 pub mod op;
 pub mod options;
