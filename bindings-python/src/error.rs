@@ -1,8 +1,8 @@
 //! Turns a core `Error` into the `fanio` exception of its code, so a call site that
 //! fails stays one line (`.or_raise(py)?`).
 
+use fanio_core::Error;
 use fanio_core::error::Field;
-use fanio_core::{Code, Error};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
@@ -44,9 +44,4 @@ impl<T> ResultExt<T> for Result<T, Error> {
 
 pub fn invalid(py: Python<'_>, message: impl Into<String>) -> PyErr {
     to_pyerr(py, &Error::invalid(message.into()))
-}
-
-/// A code named by its string (the scheduler hands codes to Python as strings).
-pub fn code_named(name: &str) -> Option<Code> {
-    Code::ALL.into_iter().find(|c| c.as_str() == name)
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use fanio_core::{Error, Value, engine::op as core_op, runtime};
+use fanio_core::{Value, engine::op as core_op, runtime};
 use pyo3::exceptions::PyRuntimeWarning;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -13,7 +13,6 @@ use crate::outcome::generic_alias;
 
 use crate::args;
 use crate::bridge::{Bridge, Delivery, PyHost, Running};
-use crate::error::{code_named, invalid};
 
 #[pyclass(frozen, module = "fanio")]
 pub struct Op(pub core_op::Op);
@@ -48,13 +47,6 @@ impl Op {
     /// no longer the caller's to await, so it is not reported as never awaited.
     fn _hand_over(&self) {
         self.0.hand_over();
-    }
-
-    /// A batch driven from Python skipped this op: it keeps that outcome for good.
-    fn _settle(&self, py: Python<'_>, code: &str) -> PyResult<()> {
-        let code = code_named(code).ok_or_else(|| invalid(py, format!("unknown code {code}")))?;
-        self.0.settle(Err(Error::stopped(code)));
-        Ok(())
     }
 
     fn __repr__(&self) -> &'static str {

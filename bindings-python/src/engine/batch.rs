@@ -16,7 +16,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use super::options::Options;
 use crate::bridge::{Bridge, Delivery, GcPaused, Wake, settled};
-use crate::error::{self, code_named, invalid};
+use crate::error;
 use crate::op::Op;
 
 // What `step` hands to `fanio._engine`: `(tag, index, payload)` triples. Defined here
@@ -105,12 +105,6 @@ impl Batch {
     /// The source or the progress callback raised: stop as cancelled.
     fn fail(&mut self) {
         self.host.batch().fail();
-    }
-
-    fn stop(&mut self, py: Python<'_>, code: &str) -> PyResult<()> {
-        let code = code_named(code).ok_or_else(|| invalid(py, format!("unknown code {code}")))?;
-        self.host.batch().stop(code);
-        Ok(())
     }
 
     /// Host item `index` ended; False if it was cut off before (ignore it).

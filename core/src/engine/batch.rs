@@ -6,7 +6,7 @@
 //! its event loop. Native ops never leave the batch: their runs, cut-offs and outcomes
 //! are actions for the Rust side of a driver, so a host sees only settled outcomes.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
 use super::op::Op;
@@ -64,8 +64,8 @@ pub struct Batch {
     target: usize,
     source_done: bool,
     pulling: bool,
-    /// Native ops cut off whose future is not gone yet.
-    dropping: usize,
+    /// Native ops cut off whose run has not reported its end yet.
+    dropping: HashSet<usize>,
     report_progress: bool,
     over: bool,
     /// Outcomes that arrived between polls, handed out at the next poll.
@@ -94,7 +94,7 @@ impl Batch {
             settled: 0,
             source_done: false,
             pulling: false,
-            dropping: 0,
+            dropping: HashSet::new(),
             report_progress,
             over: false,
             queued: Vec::new(),
@@ -165,19 +165,23 @@ impl Batch {
         accepted
     }
 
-    /// Native op `i` ended by itself with `outcome`.
+    /// Native op `i` ended by itself with `outcome`. An op cut off whose run ended
+    /// before the drop reached it is gone all the same: its slot is free.
     pub fn complete_native(&mut self, i: usize, outcome: Outcome) {
         if self.sched.complete(i, outcome.is_err()) {
             self.running.remove(&i);
             self.settled += 1;
             self.queued.push(Action::Settled(i, outcome));
+        } else {
+            self.dropped(i);
         }
     }
 
     /// The future of native op `i`, cut off, is gone: its slot is free.
-    pub fn dropped(&mut self, _i: usize) {
-        self.dropping -= 1;
-        self.sched.release();
+    pub fn dropped(&mut self, i: usize) {
+        if self.dropping.remove(&i) {
+            self.sched.release();
+        }
     }
 
     /// The consumer of a stream read `n` outcomes.
@@ -221,11 +225,9 @@ impl Batch {
                     self.settled += 1;
                     match self.running.remove(&i) {
                         Some(op) => {
-                            self.dropping += 1;
-                            let outcome: Outcome = Err(Error::stopped(code));
-                            op.settle(outcome.clone());
+                            self.dropping.insert(i);
                             out.push(Action::Drop(i));
-                            Action::Settled(i, outcome)
+                            Action::Settled(i, op.settle(Err(Error::stopped(code))))
                         }
                         None => Action::Cancel(i, code),
                     }
@@ -234,9 +236,7 @@ impl Batch {
                     self.settled += 1;
                     match self.take(i) {
                         Item::Native(op) => {
-                            let outcome: Outcome = Err(Error::stopped(code));
-                            op.settle(outcome.clone());
-                            Action::Settled(i, outcome)
+                            Action::Settled(i, op.settle(Err(Error::stopped(code))))
                         }
                         Item::Host => Action::Skip(i, code),
                     }
@@ -251,7 +251,7 @@ impl Batch {
         {
             out.push(Action::Progress(done, total));
         }
-        if self.sched.finished() && self.dropping == 0 {
+        if self.sched.finished() && self.dropping.is_empty() {
             self.over = true;
             out.push(Action::Finish);
             return None;
@@ -378,6 +378,36 @@ mod tests {
         );
         b.dropped(0);
         assert_eq!(step(&mut b), ["run 1"]);
+    }
+
+    #[test]
+    fn a_cut_off_op_that_had_ended_keeps_its_outcome_and_frees_its_slot() {
+        let op = op::sleep(Duration::ZERO, Value::Int(7));
+        let items = vec![Item::Host, Item::Native(op.clone()), native()];
+        let mut b = Batch::of(
+            items,
+            opts(|o| {
+                o.limit = Some(2);
+                o.fail_fast = true
+            }),
+            false,
+        );
+        assert_eq!(step(&mut b), ["start 0", "run 1"]);
+        // The op ends on the runtime, but its end has not reached the batch when the
+        // host item fails.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let outcome = rt.block_on(op.run());
+        assert!(b.complete_host(0, true));
+        assert_eq!(
+            step(&mut b),
+            ["drop 1", "settled 1 ok", "settled 2 err"],
+            "the batch reports the outcome the op keeps"
+        );
+        b.complete_native(1, outcome);
+        assert_eq!(step(&mut b), ["finish"], "its end counts as its drop");
     }
 
     #[test]

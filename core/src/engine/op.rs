@@ -115,16 +115,17 @@ impl Op {
             .unwrap_or_else(|_aborted| Err(Error::stopped(Code::Cancelled)));
         guard.finished = true;
         drop(guard);
-        self.settle(outcome.clone());
-        outcome
+        self.settle(outcome)
     }
 
-    /// Gives the op its final outcome unless it has one: a batch that skips or aborts an
-    /// op records why, so re-awaiting it later says the same thing and does no I/O.
-    pub fn settle(&self, outcome: Outcome) {
+    /// Gives the op its final outcome unless it has one, and returns the one it keeps:
+    /// a batch that skips or aborts an op records why, so re-awaiting it later says the
+    /// same thing and does no I/O; an op that had ended already keeps its own, and the
+    /// batch reports that one.
+    pub fn settle(&self, outcome: Outcome) -> Outcome {
         let mut state = self.state();
-        if matches!(*state, State::Done(_)) {
-            return;
+        if let State::Done(kept) = &*state {
+            return kept.clone();
         }
         if let State::Running(waiters, _) =
             std::mem::replace(&mut *state, State::Done(outcome.clone()))
@@ -133,6 +134,7 @@ impl Op {
                 let _ = w.send(outcome.clone());
             }
         }
+        outcome
     }
 }
 
@@ -191,7 +193,7 @@ impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
         RUNNING.fetch_sub(1, Ordering::SeqCst);
         if !self.finished {
-            self.op.settle(Err(Error::stopped(Code::Cancelled)));
+            let _ = self.op.settle(Err(Error::stopped(Code::Cancelled)));
         }
     }
 }
