@@ -10,8 +10,8 @@ const MASK: &str = "***";
 /// never fails, and when it cannot tell where the user info ends it hides too much
 /// rather than too little.
 pub(crate) fn url(raw: &str) -> String {
-    let (head, rest) = match raw.find("://") {
-        Some(i) => raw.split_at(i + 3),
+    let (head, rest) = match authority_start(raw) {
+        Some(i) => raw.split_at(i),
         // No scheme (`user:pass@host:3128`, a typo'd proxy): the user info, if any, is
         // at the start.
         None => ("", raw),
@@ -59,6 +59,24 @@ pub(crate) fn url(raw: &str) -> String {
         None => out.push_str(rest),
     }
     out
+}
+
+/// Where the authority of `raw` starts: after a scheme, its `:` and the slashes that
+/// follow. A URL parser takes one slash, or backslashes, as it takes two
+/// (`http:/u:pw@h` is `http://u:pw@h/`), so any number of either counts; a `://` later
+/// in the text (a query holding a URL) is no scheme.
+fn authority_start(raw: &str) -> Option<usize> {
+    let colon = raw.find(':')?;
+    let scheme = &raw[..colon];
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    let slashes = raw[colon + 1..]
+        .bytes()
+        .take_while(|b| matches!(b, b'/' | b'\\'))
+        .count();
+    (is_scheme && slashes > 0).then_some(colon + 1 + slashes)
 }
 
 /// Where the user info of `rest` (what follows `scheme://`) ends: the index of its `@`.
@@ -145,6 +163,12 @@ mod tests {
                 "postgres://u:***@h:5432/db?x=1",
             ),
             ("postgres://u@h/db", "postgres://u@h/db"),
+            // One slash parses as two; a `://` later on is no scheme (found by fuzzing).
+            (
+                "http:/u:pw@h/?next=http://x",
+                "http:/u:***@h/?next=http://x",
+            ),
+            ("http:\\\\u:pw@h/", "http:\\\\u:***@h/"),
             ("postgres://h/db", "postgres://h/db"),
             ("postgres://u:p@ss@h/db", "postgres://u:***@h/db"),
             ("postgres://u:p%40ss@h/db", "postgres://u:***@h/db"),
