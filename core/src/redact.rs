@@ -47,7 +47,11 @@ pub(crate) fn url(raw: &str) -> String {
                     out.push('&');
                 }
                 match pair.split_once('=') {
-                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                    // A parser decodes the key: `pass%77ord=` is a password too.
+                    Some((key, _))
+                        if percent_decode(key)
+                            .is_ok_and(|k| k.eq_ignore_ascii_case("password")) =>
+                    {
                         out.push_str(key);
                         out.push('=');
                         out.push_str(MASK);
@@ -63,7 +67,8 @@ pub(crate) fn url(raw: &str) -> String {
 
 /// Where the authority of `raw` starts: after a scheme, its `:` and the slashes that
 /// follow. A URL parser takes one slash, or backslashes, as it takes two
-/// (`http:/u:pw@h` is `http://u:pw@h/`), so any number of either counts; a `://` later
+/// (`http:/u:pw@h` is `http://u:pw@h/`) and drops tabs, CR and LF, so any number of
+/// these counts; a `://` later
 /// in the text (a query holding a URL) is no scheme.
 fn authority_start(raw: &str) -> Option<usize> {
     let colon = raw.find(':')?;
@@ -74,7 +79,7 @@ fn authority_start(raw: &str) -> Option<usize> {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
     let slashes = raw[colon + 1..]
         .bytes()
-        .take_while(|b| matches!(b, b'/' | b'\\'))
+        .take_while(|b| matches!(b, b'/' | b'\\' | b'\t' | b'\r' | b'\n'))
         .count();
     (is_scheme && slashes > 0).then_some(colon + 1 + slashes)
 }
@@ -169,6 +174,11 @@ mod tests {
                 "http:/u:***@h/?next=http://x",
             ),
             ("http:\\\\u:pw@h/", "http:\\\\u:***@h/"),
+            ("http:/\r/u:pw@h/", "http:/\r/u:***@h/"),
+            (
+                "postgres://h/db?pass%77ord=s",
+                "postgres://h/db?pass%77ord=***",
+            ),
             ("postgres://h/db", "postgres://h/db"),
             ("postgres://u:p@ss@h/db", "postgres://u:***@h/db"),
             ("postgres://u:p%40ss@h/db", "postgres://u:***@h/db"),
