@@ -42,7 +42,8 @@ pub(super) fn decode(buf: &[u8]) -> Result<String, String> {
         }
     };
     let mut out = String::with_capacity(8 + 4 * ndigits + dscale);
-    if sign == NEGATIVE {
+    // No `-0`: a negative zero is zero, as Postgres prints it.
+    if sign == NEGATIVE && digits.iter().any(|&d| d != 0) {
         out.push('-');
     }
     // The integer part without leading zeros: Postgres never sends a zero first digit,
