@@ -47,9 +47,10 @@ pub(crate) fn url(raw: &str) -> String {
                     out.push('&');
                 }
                 match pair.split_once('=') {
-                    // A parser decodes the key: `pass%77ord=` is a password too.
+                    // A parser drops tabs, CR and LF and decodes the key:
+                    // `pass%77ord=` and `pass\nword=` are passwords too.
                     Some((key, _))
-                        if percent_decode(key)
+                        if percent_decode(&key.replace(['\t', '\r', '\n'], ""))
                             .is_ok_and(|k| k.eq_ignore_ascii_case("password")) =>
                     {
                         out.push_str(key);
@@ -175,6 +176,7 @@ mod tests {
             ),
             ("http:\\\\u:pw@h/", "http:\\\\u:***@h/"),
             ("http:/\r/u:pw@h/", "http:/\r/u:***@h/"),
+            ("http://h/?pass\nword=s", "http://h/?pass\nword=***"),
             (
                 "postgres://h/db?pass%77ord=s",
                 "postgres://h/db?pass%77ord=***",

@@ -42,10 +42,6 @@ pub(super) fn decode(buf: &[u8]) -> Result<String, String> {
         }
     };
     let mut out = String::with_capacity(8 + 4 * ndigits + dscale);
-    // No `-0`: a negative zero is zero, as Postgres prints it.
-    if sign == NEGATIVE && digits.iter().any(|&d| d != 0) {
-        out.push('-');
-    }
     // The integer part without leading zeros: Postgres never sends a zero first digit,
     // but a value that has one still means the same number.
     let first_nonzero = (0..=weight).find(|&i| digit(i) != 0);
@@ -67,6 +63,10 @@ pub(super) fn decode(buf: &[u8]) -> Result<String, String> {
             i += 1;
         }
         out.truncate(start + dscale);
+    }
+    // No `-0` (nor `-0.00` from digits past the scale): zero, as Postgres prints it.
+    if sign == NEGATIVE && out.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        out.insert(0, '-');
     }
     Ok(out)
 }
