@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ROOT := $(CURDIR)
 
-.PHONY: demo test lint test-rust test-py test-js typecheck check-install bench bench-quick build clean
+.PHONY: demo test lint test-rust test-py test-js typecheck check-install bench bench-quick soak fuzz build clean
 
 demo: build
 	$(PY) examples/demo.py
@@ -99,6 +99,25 @@ bench-quick: build
 	cargo run --release -q -p fanio-core --example db_rust -- --quick
 	cargo run --release -q -p fanio-core --example sqlite_rust -- --quick
 	node bench/http_node.mjs --quick
+
+# A long mixed HTTP + Postgres + SQLite fan-out from each language, sampling RSS and open
+# fds (not in `make test`): SOAK_MINUTES=10 by default; writes target/soak/*.csv and
+# target/soak/soak.png.
+soak: build
+	$(VENV)/bin/pip install -q -r bench/requirements-soak.txt
+	$(PY) bench/soak.py
+	node bench/soak.mjs
+	$(PY) bench/soak.py --plot
+
+# Each cargo-fuzz target for FUZZ_SECONDS (nightly; `cargo install cargo-fuzz`), then
+# its corpus minimized; commit what fuzz/corpus gained (make test-rust replays it).
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS := pg_rewrite pg_value json http_request
+fuzz:
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		cargo +nightly fuzz run -s none -a $$t corpus/$$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		&& cargo +nightly fuzz cmin -s none -a $$t corpus/$$t || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) node_modules target

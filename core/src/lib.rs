@@ -7,6 +7,8 @@ pub mod engine;
 pub mod error;
 pub mod floor;
 pub mod fork;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod redact;
 pub mod runtime;

@@ -10,8 +10,8 @@ const MASK: &str = "***";
 /// never fails, and when it cannot tell where the user info ends it hides too much
 /// rather than too little.
 pub(crate) fn url(raw: &str) -> String {
-    let (head, rest) = match raw.find("://") {
-        Some(i) => raw.split_at(i + 3),
+    let (head, rest) = match authority_start(raw) {
+        Some(i) => raw.split_at(i),
         // No scheme (`user:pass@host:3128`, a typo'd proxy): the user info, if any, is
         // at the start.
         None => ("", raw),
@@ -47,7 +47,12 @@ pub(crate) fn url(raw: &str) -> String {
                     out.push('&');
                 }
                 match pair.split_once('=') {
-                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                    // A parser drops tabs, CR and LF and decodes the key:
+                    // `pass%77ord=` and `pass\nword=` are passwords too.
+                    Some((key, _))
+                        if percent_decode(&key.replace(['\t', '\r', '\n'], ""))
+                            .is_ok_and(|k| k.eq_ignore_ascii_case("password")) =>
+                    {
                         out.push_str(key);
                         out.push('=');
                         out.push_str(MASK);
@@ -59,6 +64,25 @@ pub(crate) fn url(raw: &str) -> String {
         None => out.push_str(rest),
     }
     out
+}
+
+/// Where the authority of `raw` starts: after a scheme, its `:` and the slashes that
+/// follow. A URL parser takes one slash, or backslashes, as it takes two
+/// (`http:/u:pw@h` is `http://u:pw@h/`) and drops tabs, CR and LF, so any number of
+/// these counts; a `://` later
+/// in the text (a query holding a URL) is no scheme.
+fn authority_start(raw: &str) -> Option<usize> {
+    let colon = raw.find(':')?;
+    let scheme = &raw[..colon];
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    let slashes = raw[colon + 1..]
+        .bytes()
+        .take_while(|b| matches!(b, b'/' | b'\\' | b'\t' | b'\r' | b'\n'))
+        .count();
+    (is_scheme && slashes > 0).then_some(colon + 1 + slashes)
 }
 
 /// Where the user info of `rest` (what follows `scheme://`) ends: the index of its `@`.
@@ -145,6 +169,18 @@ mod tests {
                 "postgres://u:***@h:5432/db?x=1",
             ),
             ("postgres://u@h/db", "postgres://u@h/db"),
+            // One slash parses as two; a `://` later on is no scheme (found by fuzzing).
+            (
+                "http:/u:pw@h/?next=http://x",
+                "http:/u:***@h/?next=http://x",
+            ),
+            ("http:\\\\u:pw@h/", "http:\\\\u:***@h/"),
+            ("http:/\r/u:pw@h/", "http:/\r/u:***@h/"),
+            ("http://h/?pass\nword=s", "http://h/?pass\nword=***"),
+            (
+                "postgres://h/db?pass%77ord=s",
+                "postgres://h/db?pass%77ord=***",
+            ),
             ("postgres://h/db", "postgres://h/db"),
             ("postgres://u:p@ss@h/db", "postgres://u:***@h/db"),
             ("postgres://u:p%40ss@h/db", "postgres://u:***@h/db"),

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use cell::{Array, Cell, Columns, IntWidth, Params, Rows, civil};
 pub use config::Config;
+pub(crate) use pg::fuzz as pg_fuzz;
 pub use records::{Chunk, Convert, Records};
 use shape::Fetch;
 

@@ -7,7 +7,7 @@ mod caps;
 mod client;
 mod errors;
 mod options;
-mod request;
+pub(crate) mod request;
 mod response;
 mod retry;
 

@@ -65,6 +65,29 @@ pub struct RequestSpec {
     pub stream: bool,
 }
 
+/// A client's `base_url`, checked as a request URL is.
+pub(crate) fn base_url(raw: &str) -> Result<Url> {
+    no_controls(raw, "base_url")?;
+    let url = Url::parse(raw)
+        .map_err(|e| Error::invalid(format!("invalid base_url {:?}: {e}", redact::url(raw))))?;
+    check_scheme(&url, "base_url")?;
+    Ok(url)
+}
+
+/// `spec` as the request that would be sent (before the client's default headers):
+/// every check a request makes before any I/O. The fuzz targets run this too.
+pub(crate) fn prepare(base: Option<&Url>, spec: RequestSpec) -> Result<reqwest::Request> {
+    let method = method(&spec.method)?;
+    let url = url(base, &spec.url, &spec.params)?;
+    let mut map = HeaderMap::new();
+    headers(&mut map, &spec.headers)?;
+    let body = body(spec.body, &mut map)?;
+    let mut req = reqwest::Request::new(method, url);
+    *req.headers_mut() = map;
+    *req.body_mut() = body.map(reqwest::Body::from);
+    Ok(req)
+}
+
 /// The method named `name`: standard methods in any case, other tokens as given.
 pub(crate) fn method(name: &str) -> Result<Method> {
     const STANDARD: [Method; 9] = [

@@ -176,14 +176,26 @@ fn array(elem: &Type, raw: &[u8]) -> Decoded {
         .map(|d| Ok((d.len, d.lower_bound)))
         .collect()
         .map_err(e)?;
-    let elems: Vec<Cell> = parsed
-        .values()
-        .map_err(e)
-        .map(|v| match v {
-            None => Ok(Cell::Null),
-            Some(bytes) => value(elem, bytes),
-        })
-        .collect()?;
+    // Each element takes at least its 4-byte length: dimensions claiming more elements
+    // than that are malformed, and trusting them would reserve memory for billions of
+    // cells (an abort of the whole process; found by the pg_value fuzz target).
+    let count = dims
+        .iter()
+        .try_fold(usize::from(!dims.is_empty()), |acc, &(len, _)| {
+            usize::try_from(len).ok().and_then(|l| acc.checked_mul(l))
+        });
+    let count = match count {
+        Some(n) if n <= raw.len() / 4 => n,
+        _ => return Err(format!("array dimensions {dims:?} do not match its data")),
+    };
+    let mut elems = Vec::with_capacity(count);
+    let mut values = parsed.values();
+    while let Some(v) = values.next().map_err(e)? {
+        elems.push(match v {
+            None => Cell::Null,
+            Some(bytes) => value(elem, bytes)?,
+        });
+    }
     Ok(Cell::Array(Arc::new(Array {
         elem_type: elem.name().into(),
         dims,

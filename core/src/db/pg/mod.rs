@@ -9,6 +9,8 @@ mod copy;
 mod decode;
 mod encode;
 mod error;
+#[doc(hidden)]
+pub(crate) mod fuzz;
 mod numeric;
 mod rewrite;
 mod tls;

@@ -42,16 +42,14 @@ pub(super) fn decode(buf: &[u8]) -> Result<String, String> {
         }
     };
     let mut out = String::with_capacity(8 + 4 * ndigits + dscale);
-    if sign == NEGATIVE {
-        out.push('-');
-    }
-    if weight < 0 {
-        out.push('0');
-    } else {
-        for i in 0..=weight {
-            if i == 0 {
-                out.push_str(&digit(i).to_string());
-            } else {
+    // The integer part without leading zeros: Postgres never sends a zero first digit,
+    // but a value that has one still means the same number.
+    let first_nonzero = (0..=weight).find(|&i| digit(i) != 0);
+    match first_nonzero {
+        None => out.push('0'),
+        Some(first) => {
+            out.push_str(&digit(first).to_string());
+            for i in first + 1..=weight {
                 out.push_str(&format!("{:04}", digit(i)));
             }
         }
@@ -65,6 +63,10 @@ pub(super) fn decode(buf: &[u8]) -> Result<String, String> {
             i += 1;
         }
         out.truncate(start + dscale);
+    }
+    // No `-0` (nor `-0.00` from digits past the scale): zero, as Postgres prints it.
+    if sign == NEGATIVE && out.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        out.insert(0, '-');
     }
     Ok(out)
 }
@@ -189,6 +191,21 @@ mod tests {
         ] {
             assert_eq!(round(input), expected, "{input}");
         }
+    }
+
+    #[test]
+    fn leading_zero_digits_are_not_printed() {
+        // ndigits 2, weight 2, positive, dscale 0: digits 0, 12 (then an implied 0000).
+        let raw: Vec<u8> = [2u16, 2, 0, 0, 0, 12]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        assert_eq!(decode(&raw).unwrap(), "120000");
+        let zero: Vec<u8> = [1u16, 3, 0, 1, 0]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        assert_eq!(decode(&zero).unwrap(), "0.0");
     }
 
     #[test]
