@@ -178,3 +178,28 @@ test('native ops dropped unrun are freed: 1,000,000 queries made and dropped und
   assert.equal(count, 1000, 'every op made after the releases settles with its own value');
   assert.ok(maxRssMb < 150, `peak RSS ${maxRssMb} MB`);
 });
+
+test('the stream ends when a cut-off native op is gone after the last outcome', async () => {
+  // Fail-fast cuts the native op off: its outcome comes at once, but the stream ends
+  // only once its future is gone, which comes later; the consumer must hear of it.
+  for (let k = 0; k < 30; k++) {
+    const seen = [];
+    const consume = (async () => {
+      for await (const r of asSettled([async () => Promise.reject(new Error('first')), fail(180, 'slow')], {
+        failFast: true,
+      })) {
+        seen.push([r.index, r.reason.code ?? r.reason.message]);
+      }
+    })();
+    const timer = delay(5000).then(() => 'hung');
+    assert.notEqual(await Promise.race([consume.then(() => 'done'), timer]), 'hung');
+    assert.deepEqual(
+      seen.sort((a, b) => a[0] - b[0]),
+      [
+        [0, 'first'],
+        [1, 'E_CANCELLED'],
+      ],
+    );
+  }
+  assert.equal(opStats().running, 0);
+});

@@ -276,14 +276,9 @@ def check_batch(specs_: list[Spec], o: Opts, api: str, seed: int) -> None:
         assert await eventually_no_running_ops() == 0
         # Each native op keeps the outcome the batch gave it and runs no more.
         fanio.reset_op_stats()
-        mixed = not all(s.native for s in specs_)
         for i, (op, s) in enumerate(zip(ops, specs_, strict=True)):
             if s.native:
-                again = kind(await outcome_of(op), i, s)
-                own = FAILED if s.fails else FULFILLED
-                if mixed and got[i] in (CANCELLED, TIMEOUT) and again == own:
-                    continue  # the known bug pinned by test_a_native_op_cut_off_in_a_mixed_batch_...
-                assert again == got[i]
+                assert kind(await outcome_of(op), i, s) == got[i]
             elif inspect.iscoroutine(op) and i not in c.started:
                 op.close()
         assert fanio.op_stats()["peak"] == 0, "a settled op ran again"
@@ -303,12 +298,6 @@ def test_mixed_batches_match_the_model(specs_: list[Spec], o: Opts, api: str, se
     check_batch(specs_, o, api, seed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: in a host-driven batch, fail-fast reports a native op that already ran as "
-    "E_CANCELLED while the op itself keeps its value (found by the mixed property above; "
-    "the host driver, fanio/_engine.py, drops the completion without settling the op)",
-)
 async def test_a_native_op_cut_off_in_a_mixed_batch_keeps_the_outcome_the_batch_gave_it() -> None:
     async def host() -> str:
         await asyncio.sleep(0.05)

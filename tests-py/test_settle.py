@@ -394,3 +394,21 @@ def test_an_op_never_awaited_warns_when_collected() -> None:
         warnings.filterwarnings("error", message="fanio op", category=RuntimeWarning)
         asyncio.run(used())
         gc.collect()
+
+
+async def test_as_settled_ends_when_a_cut_off_native_op_is_gone_after_the_last_outcome() -> None:
+    # Fail-fast cuts the native op off: its outcome is yielded at once, but the stream
+    # ends only once its future is gone, which comes later; the consumer must hear of it.
+    async def host() -> None:
+        raise ValueError("first")
+
+    for _ in range(30):
+        seen = []
+
+        async def consume() -> None:
+            async for i, outcome in fanio.as_settled([host(), fanio.fail(0.18, "slow")], fail_fast=True):
+                seen.append((i, type(outcome.error).__name__))
+
+        await asyncio.wait_for(consume(), 5)
+        assert sorted(seen) == [(0, "ValueError"), (1, "Cancelled")]
+    assert fanio.op_stats()["running"] == 0

@@ -14,6 +14,6 @@ mod redact;
 pub mod runtime;
 pub mod value;
 
-pub use engine::{Action, Batch, Item, Op, Options, RawOptions, Scheduler, Unit};
+pub use engine::{Batch, Item, Op, Options, RawOptions, Unit};
 pub use error::{Code, Error, Result};
 pub use value::{HostValue, Outcome, Value};

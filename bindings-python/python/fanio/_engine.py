@@ -501,12 +501,18 @@ async def as_settled(
     ready: deque[tuple[int, Outcome]] = deque()
     wakeup: list[asyncio.Future[None]] = []
 
-    def sink(i: int, outcome: Outcome) -> None:
-        ready.append((i, outcome))
+    def wake() -> None:
         if wakeup and not wakeup[0].done():
             wakeup[0].set_result(None)
 
+    def sink(i: int, outcome: Outcome) -> None:
+        ready.append((i, outcome))
+        wake()
+
     batch = _HostBatch(options, source, True, sink, reporter)
+    # The batch may end after its last outcome (a cut-off native op's future is gone
+    # only later): the consumer waiting for more hears of that too.
+    batch.finished.add_done_callback(lambda _: wake())
     batch.feed(first)
     if ended:
         batch.core.pulled(True)

@@ -1,6 +1,7 @@
 //! The fan-out engine, the semantics both languages share: checked options, the
-//! sans-I/O scheduler that decides which op starts, is cut off or skipped, the lazy op,
-//! progress, and the native driver that runs a batch of native ops on tokio.
+//! sans-I/O scheduler that decides which op starts, is cut off or skipped, the sans-I/O
+//! batch that keeps the books and emits actions, the lazy op, progress, and the two
+//! drivers: native batches wholly on tokio, and the native half of host-driven ones.
 
 pub mod batch;
 pub mod host;
@@ -10,7 +11,6 @@ pub mod options;
 pub mod progress;
 pub mod scheduler;
 
-pub use batch::{Batch, Item};
+pub use batch::{Action, Batch, Item};
 pub use op::Op;
 pub use options::{Options, RawOptions, Unit};
-pub use scheduler::{Action, Scheduler};
