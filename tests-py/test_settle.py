@@ -402,13 +402,10 @@ async def test_as_settled_ends_when_a_cut_off_native_op_is_gone_after_the_last_o
     async def host() -> None:
         raise ValueError("first")
 
+    async def consume() -> list[tuple[int, str]]:
+        stream = fanio.as_settled([host(), fanio.fail(0.18, "slow")], fail_fast=True)
+        return sorted([(i, type(outcome.error).__name__) async for i, outcome in stream])
+
     for _ in range(30):
-        seen = []
-
-        async def consume() -> None:
-            async for i, outcome in fanio.as_settled([host(), fanio.fail(0.18, "slow")], fail_fast=True):
-                seen.append((i, type(outcome.error).__name__))
-
-        await asyncio.wait_for(consume(), 5)
-        assert sorted(seen) == [(0, "ValueError"), (1, "Cancelled")]
+        assert await asyncio.wait_for(consume(), 5) == [(0, "ValueError"), (1, "Cancelled")]
     assert fanio.op_stats()["running"] == 0
