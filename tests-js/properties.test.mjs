@@ -255,13 +255,18 @@ async function checkBatch(specs, o, api, seed) {
   assert.equal(opStats().peak, 0, 'a settled op ran again');
 }
 
-const RUNS = { numRuns: 30 };
+// Bounded even when a property fails: no shrinking (the failing case is reported as
+// found), and node:test fails a file that runs past its limit instead of hanging CI.
+const RUNS = { numRuns: 30, endOnFailure: true };
+const LIMIT = { timeout: 180_000 };
 
-test('native batches match the model', () =>
-  fc.assert(fc.asyncProperty(specs(fc.constant(true)), OPTS, API, SEED, checkBatch), RUNS));
+test('native batches match the model', LIMIT, () =>
+  fc.assert(fc.asyncProperty(specs(fc.constant(true)), OPTS, API, SEED, checkBatch), RUNS),
+);
 
-test('mixed batches match the model', () =>
-  fc.assert(fc.asyncProperty(specs(fc.boolean()), OPTS, API, SEED, checkBatch), RUNS));
+test('mixed batches match the model', LIMIT, () =>
+  fc.assert(fc.asyncProperty(specs(fc.boolean()), OPTS, API, SEED, checkBatch), RUNS),
+);
 
 test('the model knows the rules the spec suite pins', () => {
   const ok = { native: true, ms: 0, fails: false };
@@ -391,7 +396,7 @@ async function thrownBy(call, wait) {
 
 const acceptable = (e) => e === null || e instanceof TypeError || (e instanceof FanioError && CODES.has(e.code));
 
-test('random arguments to every public call give only FanioErrors with a code or TypeErrors', async () => {
+test('random arguments to every public call give only FanioErrors with a code or TypeErrors', LIMIT, async () => {
   const db = await connect('sqlite::memory:');
   await db.execute('CREATE TABLE p (a)');
   const client = new Client({ baseUrl: 'http://127.0.0.1:9', timeout: 2000 });
@@ -410,7 +415,7 @@ test('random arguments to every public call give only FanioErrors with a code or
         assert.ok(acceptable(e), `${name}(${describe(argsList[k])}): ${e?.name} ${e?.code ?? ''} ${e?.message}`);
       }
     }),
-    { numRuns: 60 },
+    { numRuns: 60, endOnFailure: true },
   );
   assert.equal(await db.fetchVal('SELECT 1'), 1);
   await client.close();
